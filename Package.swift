@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "FrameMark",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "framemark", targets: ["framemark"]),
+        .library(name: "FrameMarkPipeline", targets: ["FrameMarkPipeline"]),
+        .library(name: "FrameMarkMedia", targets: ["FrameMarkMedia"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // FFmpeg's C libraries through pkg-config, plus a header of tiny inline shims for macros.
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libavfilter-dev"])]
+        ),
+        // The only module that imports CFFmpeg: owning wrappers over demuxer, decoder, scaler, encoder, muxer.
+        .target(name: "FrameMarkMedia", dependencies: ["CFFmpeg"]),
+        // Streaming transcode with the ordered worker pool; sees Swift types only.
+        .target(name: "FrameMarkPipeline", dependencies: ["FrameMarkMedia"]),
+        .executableTarget(
+            name: "framemark",
+            dependencies: [
+                "FrameMarkPipeline", "FrameMarkMedia",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "TestSupport", dependencies: ["FrameMarkMedia"], path: "Tests/TestSupport"),
+        .testTarget(name: "FrameMarkMediaTests", dependencies: ["FrameMarkMedia", "TestSupport"]),
+        .testTarget(name: "FrameMarkPipelineTests", dependencies: ["FrameMarkPipeline", "FrameMarkMedia", "TestSupport"]),
+    ]
+)
