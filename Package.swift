@@ -33,5 +33,6 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["FrameMarkMedia"], path: "Tests/TestSupport"),
         .testTarget(name: "FrameMarkMediaTests", dependencies: ["FrameMarkMedia", "TestSupport"]),
         .testTarget(name: "FrameMarkPipelineTests", dependencies: ["FrameMarkPipeline", "FrameMarkMedia", "TestSupport"]),
+        .testTarget(name: "FrameMarkCLITests", dependencies: ["framemark", "TestSupport"]),
     ]
 )

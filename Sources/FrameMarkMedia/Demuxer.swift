@@ -19,7 +19,7 @@ final class Demuxer {
         var ctx: UnsafeMutablePointer<AVFormatContext>?
         let ret = avformat_open_input(&ctx, path, nil, nil)
         guard ret >= 0, let ctx else {
-            throw MediaError(path: path, "not a readable media file (\(ffmpegMessage(ret)))", code: ret)
+            throw MediaError(path: path, "not a readable media file, or truncated (\(ffmpegMessage(ret)))", code: ret)
         }
         context = ctx
         let info = avformat_find_stream_info(ctx, nil)
