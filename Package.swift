@@ -8,9 +8,11 @@ let package = Package(
         .executable(name: "framemark", targets: ["framemark"]),
         .library(name: "FrameMarkPipeline", targets: ["FrameMarkPipeline"]),
         .library(name: "FrameMarkMedia", targets: ["FrameMarkMedia"]),
+        .library(name: "FrameMarkCore", targets: ["FrameMarkCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // FFmpeg's C libraries through pkg-config, plus a header of tiny inline shims for macros.
@@ -21,16 +23,19 @@ let package = Package(
         ),
         // The only module that imports CFFmpeg: owning wrappers over demuxer, decoder, scaler, encoder, muxer.
         .target(name: "FrameMarkMedia", dependencies: ["CFFmpeg"]),
+        // The watermark itself, on plain planes of pixels: no FFmpeg here.
+        .target(name: "FrameMarkCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Streaming transcode with the ordered worker pool; sees Swift types only.
-        .target(name: "FrameMarkPipeline", dependencies: ["FrameMarkMedia"]),
+        .target(name: "FrameMarkPipeline", dependencies: ["FrameMarkMedia", "FrameMarkCore"]),
         .executableTarget(
             name: "framemark",
             dependencies: [
-                "FrameMarkPipeline", "FrameMarkMedia",
+                "FrameMarkPipeline", "FrameMarkMedia", "FrameMarkCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "TestSupport", dependencies: ["FrameMarkMedia"], path: "Tests/TestSupport"),
+        .testTarget(name: "FrameMarkCoreTests", dependencies: ["FrameMarkCore"]),
         .testTarget(name: "FrameMarkMediaTests", dependencies: ["FrameMarkMedia", "TestSupport"]),
         .testTarget(name: "FrameMarkPipelineTests", dependencies: ["FrameMarkPipeline", "FrameMarkMedia", "TestSupport"]),
         .testTarget(name: "FrameMarkCLITests", dependencies: ["framemark", "TestSupport"]),

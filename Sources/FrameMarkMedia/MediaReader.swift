@@ -13,7 +13,7 @@ public final class PassthroughPacket: @unchecked Sendable {
 /// the decoder's own delay.
 public final class MediaReader {
     public let path: String
-    public let video: VideoInfo
+    public private(set) var video: VideoInfo
     public let streams: [StreamInfo]
     /// Container name as FFmpeg reports it.
     public let containerName: String
@@ -55,9 +55,6 @@ public final class MediaReader {
         if width > MediaLimits.maxDimension || height > MediaLimits.maxDimension {
             throw MediaError(path: path, "frame size \(width)x\(height) is too large (at most \(MediaLimits.maxDimension) on a side)")
         }
-        if width % 2 != 0 || height % 2 != 0 {
-            throw MediaError(path: path, "odd frame size \(width)x\(height): H.264 4:2:0 output needs even width and height")
-        }
         decoder = try Decoder(stream: stream, path: path)
         let info = streams[index]
         let tb = Rational(stream.pointee.time_base)
@@ -69,6 +66,7 @@ public final class MediaReader {
         video = VideoInfo(width: width, height: height, timeBase: tb, frameRate: rate.value == nil ? nil : rate,
                           expectedFrames: expected, durationSeconds: duration,
                           sourcePixelFormat: info.pixelFormat ?? "unknown", rotationDegrees: info.rotationDegrees)
+        if stream.pointee.start_time != AVCodes.noPTS { video.startPTS = stream.pointee.start_time }
         // One frame's duration in stream ticks, to stamp frames that arrive without a timestamp.
         if let fps = rate.value, tb.den > 0 {
             frameStep = max(1, Int64((Double(tb.den) / Double(tb.num) / fps).rounded()))

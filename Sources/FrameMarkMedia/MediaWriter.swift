@@ -25,6 +25,9 @@ public final class MediaWriter {
             throw MediaError(path: path, "unsupported output extension '.\(url.pathExtension)' (use .mp4, .mov or .mkv)")
         }
         try Self.checkNotInput(output: path, input: reader.path)
+        if reader.video.width % 2 != 0 || reader.video.height % 2 != 0 {
+            throw MediaError(path: reader.path, "odd frame size \(reader.video.width)x\(reader.video.height): H.264 4:2:0 output needs even width and height")
+        }
         let folder = url.deletingLastPathComponent().path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -110,17 +113,16 @@ public final class MediaWriter {
             try encoder.send(nil)
             try drainEncoder()
             try muxer.finish()
-            if FileManager.default.fileExists(atPath: path) {
-                _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: temporaryPath))
-            } else {
-                try FileManager.default.moveItem(atPath: temporaryPath, toPath: path)
+            // rename(2) replaces an existing output atomically: readers see the old file or the new one.
+            if rename(temporaryPath, path) != 0 {
+                throw MediaError(path: path, "cannot move the finished file into place (\(String(cString: strerror(errno))))")
             }
             TemporaryFiles.shared.remove(temporaryPath)
             done = true
         } catch {
             discard()
             if let e = error as? MediaError { throw e.naming(path) }
-            throw MediaError(path: path, "cannot move the finished file into place (\(error.localizedDescription))")
+            throw MediaError(path: path, "\(error)")
         }
     }
 

@@ -11,6 +11,11 @@ public struct VideoInfo: Sendable {
     public var durationSeconds: Double?
     public var sourcePixelFormat: String
     public var rotationDegrees: Double?
+    /// Timestamp of the stream's first frame (its `start_time`), 0 when unknown.
+    public var startPTS: Int64 = 0
+
+    /// Seconds since the stream's start of a timestamp in this stream.
+    public func secondsFromStart(_ pts: Int64) -> Double { seconds(pts - startPTS) }
 
     /// Seconds of a timestamp in this stream.
     public func seconds(_ pts: Int64) -> Double {

@@ -27,11 +27,11 @@ public final class OrderedWorkerPool<Input: Sendable, Output: Sendable>: @unchec
         self.stage = stage
         self.maxInFlight = max(width, maxInFlight ?? 2 * width)
         queue = DispatchQueue(label: "framemark.pool", attributes: .concurrent)
-        self.width = width
         slots = DispatchSemaphore(value: width)
     }
 
-    private let width: Int
+    /// One per worker. Taken by `submit` in submission order, so when item n runs every earlier
+    /// item has started too: a stage may wait for an earlier item (see `Turnstile`) without deadlock.
     private let slots: DispatchSemaphore
 
     /// Submits the next item; blocks while `maxInFlight` items are already in the pool.
@@ -47,8 +47,8 @@ public final class OrderedWorkerPool<Input: Sendable, Output: Sendable>: @unchec
         inFlight += 1
         condition.unlock()
 
+        slots.wait()
         queue.async { [self] in
-            slots.wait()
             let result = Result { try stage(item, index) }
             slots.signal()
             condition.lock()

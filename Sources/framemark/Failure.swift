@@ -13,6 +13,9 @@ func reportingFailures(_ body: () throws -> Void) throws {
         throw error
     } catch let error as ValidationError {
         throw error
+    } catch let error as CLIError {
+        printError(error.description)
+        throw ExitCode(1)
     } catch {
         printError("\(error)")
         throw ExitCode(1)

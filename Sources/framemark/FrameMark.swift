@@ -7,7 +7,7 @@ struct FrameMark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "framemark",
         abstract: "Invisible, keyed watermarks for video: embed, detect, test survival.",
-        subcommands: [Transcode.self, Probe.self]
+        subcommands: [Embed.self, Detect.self, Transcode.self, Probe.self]
     )
 }
 

@@ -80,6 +80,15 @@ final class BadInputTests: XCTestCase {
         expectFailure(input, output: clips.path("out.avi"), mentions: "unsupported output extension")
     }
 
+    func testSuccessfulRunReplacesAnExistingOutput() throws {
+        let input = try clips.testClip("src.mp4", seconds: 0.2)
+        let existing = clips.path("replace.mp4")
+        try "previous".write(toFile: existing, atomically: true, encoding: .utf8)
+        let summary = try Transcoder(settings: EncoderSettings(preset: "ultrafast"), quiet: true).run(input: input, output: existing)
+        XCTAssertEqual(summary.frames, 5)
+        XCTAssertEqual(try Oracle.videoFrameTimes(existing).count, 5)
+    }
+
     func testFailedRunKeepsAnExistingOutput() throws {
         let existing = clips.path("keep.mp4")
         try "previous".write(toFile: existing, atomically: true, encoding: .utf8)

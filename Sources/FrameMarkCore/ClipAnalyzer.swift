@@ -1,0 +1,231 @@
+import Foundation
+
+/// One frame's verdict in a clip.
+public struct FrameVerdict: Sendable {
+    public var index: Int
+    public var timeSeconds: Double
+    public var log10PValue: Double
+    public var confidence: Double { 1 - pow(10, log10PValue) }
+    public var detected: Bool
+    /// The second of the original clip this frame was marked in (mod 2^14), when it was read.
+    public var sourceSecond: Int?
+}
+
+/// The clip's verdict: detected or not, how sure, which message, which transform was undone.
+public struct ClipVerdict: Sendable {
+    public var detected: Bool
+    public var log10PValue: Double
+    public var confidence: Double { 1 - pow(10, log10PValue) }
+    /// The message, or nil when it could not be read with confidence (never a wrong one knowingly).
+    public var message: Message?
+    public var hypothesis: Hypothesis
+    public var frames: [FrameVerdict]
+}
+
+/// Aggregates frame observations over a clip.
+///
+/// 1. Finds the hypothesis (orientation, sign, gain) under which the pilots' phases, pooled over
+///    frames, agree best with their known bits.
+/// 2. Tests the clip: under "no mark with this key" every pooled pilot phasor has a uniform phase
+///    whatever its length, so Σ Re zᵢ has an exactly known distribution given the lengths.
+/// 3. Reads the message from the pooled bit phases (soft Viterbi + CRC-32).
+/// 4. Tests every frame on its own with the pilots (and the message bits, once the message is known).
+/// Every p-value is multiplied by the number of hypotheses (Bonferroni), so the choice made in
+/// step 1 cannot make a p-value too small.
+///
+/// Memory: each frame keeps 8 × 324 half-precision projections (5 KB) until `lockAfter` frames;
+/// then the hypothesis and message are fixed and later frames are folded in as they come.
+public final class ClipAnalyzer {
+    /// Clip-level threshold: a clip is reported as marked when p ≤ 1e-9.
+    public static let clipLog10Threshold = -9.0
+    /// A frame is reported as marked when its own p ≤ 1e-3.
+    public static let frameLog10Threshold = -3.0
+
+    let detector: FrameDetector
+    let lockAfter: Int
+    private var stored: [(index: Int, time: Double, projections: [Float16])] = []
+    private var frames: [FrameVerdict] = []
+    private var locked: Locked?
+    private var tailTables: [Int: UnitTailTable] = [:]
+    private var layout: WatermarkLayout { detector.layout }
+
+    /// The hypothesis and message fixed once, and the pooled phasors of every frame seen since.
+    private struct Locked {
+        var o: Int, s: Int, g: Int
+        var message: Message?
+        var pilotSum: [(re: Double, im: Double)]
+        var bitSum: [(re: Double, im: Double)]
+        var count: Int
+    }
+
+    public init(detector: FrameDetector, lockAfter: Int = 20000) {
+        self.detector = detector
+        self.lockAfter = max(16, lockAfter)
+    }
+
+    /// Adds the next frame (in presentation order).
+    public func add(_ observation: FrameObservation, index: Int, timeSeconds: Double) {
+        if locked != nil {
+            fold(observation.projections, index: index, time: timeSeconds)
+            return
+        }
+        stored.append((index, timeSeconds, observation.projections.map { Float16($0) }))
+        if stored.count >= lockAfter { lock() }
+    }
+
+    public func finish() -> ClipVerdict {
+        if locked == nil { lock() }
+        guard let locked, locked.count > 0 else {
+            return ClipVerdict(detected: false, log10PValue: 0, message: nil,
+                               hypothesis: Hypothesis(orientationIndex: 0, signIndex: 0, gainIndex: 0), frames: frames)
+        }
+        let log10p = clipLog10P(locked)
+        let detected = log10p <= Self.clipLog10Threshold
+        return ClipVerdict(detected: detected, log10PValue: log10p, message: detected ? locked.message : nil,
+                           hypothesis: Hypothesis(orientationIndex: locked.o, signIndex: locked.s, gainIndex: locked.g),
+                           frames: frames)
+    }
+
+    // MARK: - Steps
+
+    private func lock() {
+        let best = stored.isEmpty ? (o: 0, s: 0, g: 0) : bestHypothesis(over: searchSubset())
+        let k = layout.projectionCount
+        locked = Locked(o: best.o, s: best.s, g: best.g, message: nil,
+                        pilotSum: .init(repeating: (0, 0), count: k), bitSum: .init(repeating: (0, 0), count: k), count: 0)
+        // Pool the stored frames first, read the message, then give each stored frame its verdict.
+        let phases = stored.map { phasesOf($0.projections.map { Float($0) }) }
+        for p in phases { pool(p) }
+        if let l = locked, l.count > 0, clipLog10P(l) <= Self.clipLog10Threshold {
+            locked?.message = Payload.decodeMessage(layout.messageRange.map { Float(l.bitSum[$0].re) })
+        }
+        for (entry, p) in zip(stored, phases) { judge(p, index: entry.index, time: entry.time) }
+        stored = []
+    }
+
+    private func fold(_ projections: [Float], index: Int, time: Double) {
+        let p = phasesOf(projections)
+        pool(p)
+        judge(p, index: index, time: time)
+    }
+
+    /// Bit phases of every projection of one frame under the locked hypothesis.
+    private func phasesOf(_ projections: [Float]) -> [Float] {
+        guard let l = locked else { return [] }
+        let k = layout.projectionCount
+        let gain = Hypothesis.gains[l.g], sign = Hypothesis.signs[l.s]
+        return (0..<k).map { detector.bitPhase(projections[l.o * k + $0], $0, gain: gain, sign: sign) }
+    }
+
+    private func pool(_ phases: [Float]) {
+        guard var l = locked else { return }
+        for (j, i) in layout.pilotRange.enumerated() {
+            let phi = Double(phases[i]) - Double.pi * Double(layout.pilotBits[j])
+            l.pilotSum[i].re += cos(phi); l.pilotSum[i].im += sin(phi)
+        }
+        for i in 0..<layout.pilotRange.lowerBound {
+            l.bitSum[i].re += Double(cos(phases[i])); l.bitSum[i].im += Double(sin(phases[i]))
+        }
+        l.count += 1
+        locked = l
+    }
+
+    /// The frame's own test: pilots, plus the message's coded bits when the message is known.
+    private func judge(_ phases: [Float], index: Int, time: Double) {
+        guard let l = locked else { return }
+        var statistic: Float = 0
+        var terms = 0
+        for (j, i) in layout.pilotRange.enumerated() {
+            statistic += cos(phases[i] - Float.pi * Float(layout.pilotBits[j]))
+            terms += 1
+        }
+        if let message = l.message {
+            for (i, b) in Payload.codedMessage(message).enumerated() {
+                statistic += cos(phases[layout.messageRange.lowerBound + i] - Float.pi * Float(b))
+                terms += 1
+            }
+        }
+        let table = tailTable(terms)
+        let log10p = min(0, table.log10Tail(Double(statistic)) + log10(Double(Hypothesis.count)))
+        let detected = log10p <= Self.frameLog10Threshold
+        var second: Int?
+        if detected {
+            second = Payload.decodeTime(layout.timeRange.map { cos(phases[$0]) })
+        }
+        frames.append(FrameVerdict(index: index, timeSeconds: time, log10PValue: log10p, detected: detected, sourceSecond: second))
+    }
+
+    private func clipLog10P(_ l: Locked) -> Double {
+        let n = Double(l.count)
+        var statistic = 0.0
+        var weights: [Double] = []
+        for i in layout.pilotRange {
+            let re = l.pilotSum[i].re / n, im = l.pilotSum[i].im / n
+            statistic += re
+            weights.append((re * re + im * im).squareRoot())
+        }
+        return min(0, PhaseTest.log10Tail(statistic: statistic, weights: weights) + log10(Double(Hypothesis.count)))
+    }
+
+    private func tailTable(_ terms: Int) -> UnitTailTable {
+        if let t = tailTables[terms] { return t }
+        let t = UnitTailTable(terms: terms)
+        tailTables[terms] = t
+        return t
+    }
+
+    /// At most 256 stored frames, evenly spread, for the hypothesis search.
+    private func searchSubset() -> [Int] {
+        let limit = 256
+        if stored.count <= limit { return Array(stored.indices) }
+        return (0..<limit).map { $0 * stored.count / limit }
+    }
+
+    /// The orientation, sign and gain whose pooled pilot phasors agree best with the pilots' bits.
+    private func bestHypothesis(over subset: [Int]) -> (o: Int, s: Int, g: Int) {
+        let k = layout.projectionCount
+        let pilots = Array(layout.pilotRange)
+        var best = (o: 0, s: 0, g: 0), bestZ = -Double.infinity
+        for o in 0..<8 {
+            for (s, sign) in Hypothesis.signs.enumerated() {
+                for (g, gain) in Hypothesis.gains.enumerated() {
+                    var re = [Double](repeating: 0, count: pilots.count), im = re
+                    for f in subset {
+                        let p = stored[f].projections
+                        for (j, i) in pilots.enumerated() {
+                            let phi = detector.bitPhase(Float(p[o * k + i]), i, gain: gain, sign: sign) - Float.pi * Float(layout.pilotBits[j])
+                            re[j] += Double(cos(phi)); im[j] += Double(sin(phi))
+                        }
+                    }
+                    var sum = 0.0, energy = 0.0
+                    for j in re.indices { sum += re[j]; energy += re[j] * re[j] + im[j] * im[j] }
+                    let z = sum / max((energy / 2).squareRoot(), 1e-12)
+                    if z > bestZ { bestZ = z; best = (o, s, g) }
+                }
+            }
+        }
+        return best
+    }
+}
+
+/// log10 P(Σ cos Uᵢ ≥ s) for `terms` unit weights, tabulated once and interpolated.
+struct UnitTailTable {
+    let terms: Int
+    private let step = 0.25
+    private let values: [Double]
+
+    init(terms: Int) {
+        self.terms = terms
+        let weights = [Double](repeating: 1, count: terms)
+        let count = Int(Double(terms) / step) + 1
+        values = (0..<count).map { PhaseTest.log10Tail(statistic: Double($0) * 0.25, weights: weights) }
+    }
+
+    func log10Tail(_ s: Double) -> Double {
+        if s <= 0 { return PhaseTest.log10Tail(statistic: s, weights: [Double](repeating: 1, count: terms)) }
+        let x = s / step
+        let i = min(Int(x), values.count - 2)
+        let t = min(x - Double(i), 1)
+        return values[i] * (1 - t) + values[i + 1] * t
+    }
+}

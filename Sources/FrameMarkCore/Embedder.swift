@@ -1,0 +1,206 @@
+import Foundation
+import Synchronization
+
+/// The working-grid picture of one frame, measured before the mark is decided.
+public struct FrameAnalysis: Sendable {
+    let grid: [Float]
+    let mask: [Float]
+}
+
+/// The mark of one frame on the working grid, ready to be added to the full-resolution plane.
+public struct MarkField: Sendable {
+    let values: [Float]
+}
+
+/// Puts the watermark into luma planes.
+///
+/// Informed embedding (dither-modulation QIM on spread-transform projections): each projection of
+/// the high-passed working grid is moved onto its bit's lattice, so the picture's own projection
+/// does not interfere with the bit. The change is spread over the projection's cells in
+/// proportion to their texture (the perceptual mask) and added to the full-resolution plane as a
+/// smooth bilinear field.
+///
+/// The mark is *sticky*: each frame starts from the previous frame's field and corrects only the
+/// projections that drifted more than a small tolerance off their lattice point. A still shot
+/// therefore carries the same mark in every frame, which the encoder codes once instead of every
+/// frame (see docs/algorithm.md for the bitrate this saves). Deciding is sequential — call
+/// `decide` in presentation order — while `analyze` and `apply` may run on any thread.
+public final class Embedder: Sendable {
+    public let layout: WatermarkLayout
+    public let message: Message
+    public let strength: Float
+    let step: Float
+    let codedMessage: [UInt8]
+    /// The previous frame's field (grid cells), nil before the first frame.
+    private let previous = Mutex<[Float]?>(nil)
+    /// Amplitude a grid-cell change keeps after the round trip and the high-pass (see `GridFilter`).
+    private static let loopGain: Float = 0.5625 * (1 - 1 / 25)
+    private static let iterations = 3
+
+    public init(layout: WatermarkLayout, message: Message, strength: Float = 1) {
+        precondition(strength > 0, "strength must be positive")
+        self.layout = layout
+        self.message = message
+        self.strength = strength
+        step = WatermarkDesign.baseStep * strength
+        codedMessage = Payload.codedMessage(message)
+    }
+
+    /// The bit every projection carries in a frame shown at `timeSeconds`.
+    func bits(timeSeconds: Double) -> [UInt8] {
+        var bits = [UInt8](repeating: 0, count: layout.projectionCount)
+        for (i, b) in codedMessage.enumerated() { bits[layout.messageRange.lowerBound + i] = b }
+        let time = Payload.timeBits(second: Int(max(0, timeSeconds).rounded(.down)))
+        for (i, b) in time.enumerated() { bits[layout.timeRange.lowerBound + i] = b }
+        for (i, b) in layout.pilotBits.enumerated() { bits[layout.pilotRange.lowerBound + i] = b }
+        return bits
+    }
+
+    /// Marks one plane: `analyze`, `decide`, `apply`. Calls must come in presentation order.
+    public func embed(into plane: LumaPlane, timeSeconds: Double) throws {
+        let analysis = try analyze(plane)
+        apply(decide(analysis, timeSeconds: timeSeconds), to: plane)
+    }
+
+    /// Samples the plane to the working grid and measures its texture. Any thread.
+    public func analyze(_ plane: LumaPlane) throws -> FrameAnalysis {
+        guard plane.width >= 64, plane.height >= 36 else {
+            throw WatermarkError.planeTooSmall(width: plane.width, height: plane.height)
+        }
+        let gw = layout.gridWidth, gh = layout.gridHeight, count = gw * gh
+        var grid = [Float](repeating: 0, count: count)
+        var activity = [Float](repeating: 0, count: count)
+        grid.withUnsafeMutableBufferPointer { g in
+            activity.withUnsafeMutableBufferPointer { a in
+                GridSampler(gridWidth: gw, gridHeight: gh).sample(plane, into: g, activity: a)
+            }
+        }
+        return FrameAnalysis(grid: grid, mask: Self.mask(activity: activity))
+    }
+
+    /// Decides the frame's mark from the previous frame's. Call in presentation order, one at a time.
+    public func decide(_ analysis: FrameAnalysis, timeSeconds: Double) -> MarkField {
+        previous.withLock { previous in
+            let field = decide(analysis, bits: bits(timeSeconds: timeSeconds), starting: previous)
+            previous = field
+            return MarkField(values: field)
+        }
+    }
+
+    /// Adds the field to the plane (bilinear upsampling, rounded and clamped). Any thread.
+    public func apply(_ field: MarkField, to plane: LumaPlane) {
+        Self.addBilinear(field.values, gridWidth: layout.gridWidth, gridHeight: layout.gridHeight, to: plane)
+    }
+
+    private func decide(_ analysis: FrameAnalysis, bits: [UInt8], starting: [Float]?) -> [Float] {
+        let gw = layout.gridWidth, gh = layout.gridHeight, count = gw * gh
+        let n = layout.cellsPerProjection, k = layout.projectionCount
+        let grid = analysis.grid, mask = analysis.mask
+        var delta = starting ?? [Float](repeating: 0, count: count)
+        var hostProjections = [Float](repeating: 0, count: k)
+        var projections = [Float](repeating: 0, count: k)
+        var targets = [Float](repeating: 0, count: k)
+        var work = [Float](repeating: 0, count: count)
+        var scratch = [Float](repeating: 0, count: count)
+        var highPassed = [Float](repeating: 0, count: count)
+        var maskSum = [Float](repeating: 0, count: k)
+        var corrected = [Bool](repeating: false, count: k)
+        for i in 0..<k {
+            var s: Float = 0
+            for j in 0..<n { s += mask[Int(layout.cells[i * n + j])] }
+            maskSum[i] = max(s, 1e-3)
+        }
+        let sqrtN = Float(n).squareRoot()
+        let identity = layout.orientedCells[0]
+        // The first frame is marked in full; later ones only where the mark drifted.
+        let tolerance = starting == nil ? 0 : WatermarkDesign.tolerance * step
+        var scale: Float = 1
+
+        /// Projections (normalised) of grid + roundTrip(field), into `out`; returns the scale used.
+        func measure(_ field: [Float]?, into out: inout [Float]) -> Float {
+            work.withUnsafeMutableBufferPointer { w in
+                if let field {
+                    field.withUnsafeBufferPointer { d in
+                        scratch.withUnsafeMutableBufferPointer { s in GridFilter.roundTrip(d, width: gw, height: gh, scratch: s, out: w) }
+                    }
+                    for c in 0..<count { w[c] += grid[c] }
+                } else {
+                    for c in 0..<count { w[c] = grid[c] }
+                }
+            }
+            let scale = work.withUnsafeBufferPointer { GridFilter.scale($0) }
+            work.withUnsafeBufferPointer { w in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    highPassed.withUnsafeMutableBufferPointer { GridFilter.highPass(w, width: gw, height: gh, radius: WatermarkDesign.highPassRadius, scratch: s, out: $0) }
+                }
+            }
+            highPassed.withUnsafeBufferPointer { hp in
+                out.withUnsafeMutableBufferPointer { layout.project(hp, cellMap: identity, scale: scale, into: $0) }
+            }
+            return scale
+        }
+
+        _ = measure(nil, into: &hostProjections)
+        for iteration in 0...Self.iterations {
+            scale = measure(delta, into: &projections)
+            if iteration == 0 {
+                // Keep the lattice point the mark already sits near, unless the mark has grown
+                // past 3/4 of a step away from the picture's own projection: then restart from
+                // the point nearest the picture, so the change stays small.
+                for i in 0..<k {
+                    let offset = layout.dither[i] + 0.5 * Float(bits[i])
+                    let sticky = step * (offset + (projections[i] / step - offset).rounded())
+                    if abs(sticky - hostProjections[i]) <= WatermarkDesign.retargetLimit * step {
+                        targets[i] = sticky
+                    } else {
+                        targets[i] = step * (offset + (hostProjections[i] / step - offset).rounded())
+                    }
+                }
+            }
+            if iteration == Self.iterations { break }
+            for i in 0..<k {
+                let error = targets[i] - projections[i]
+                // First pass: leave projections within tolerance alone (the mark holds still);
+                // later passes: finish the ones being corrected (crosstalk from neighbours).
+                if iteration == 0 { corrected[i] = abs(error) > tolerance }
+                if !corrected[i] || abs(error) <= 0.02 * step { continue }
+                let alpha = error * scale * sqrtN / (Self.loopGain * maskSum[i])
+                for j in 0..<n {
+                    let c = Int(layout.cells[i * n + j])
+                    delta[c] += layout.signs[i * n + j] * mask[c] * alpha
+                }
+            }
+        }
+        return delta
+    }
+
+    /// Texture mask per cell: more change where the picture is busy, less in flat areas.
+    static func mask(activity: [Float]) -> [Float] {
+        var sample = stride(from: 0, to: activity.count, by: 7).map { activity[$0] }
+        sample.sort()
+        let median = max(sample[sample.count / 2], 0.5)
+        return activity.map { a in min(max(pow(a / median, 0.7), 0.25), 3.0) }
+    }
+
+    /// plane += bilinear upsampling of `field` (cell centres at the cells' middles), rounded and clamped.
+    static func addBilinear(_ field: [Float], gridWidth gw: Int, gridHeight gh: Int, to plane: LumaPlane) {
+        let w = plane.width, h = plane.height
+        var x0 = [Int](repeating: 0, count: w), x1 = [Int](repeating: 0, count: w), tx = [Float](repeating: 0, count: w)
+        for x in 0..<w {
+            let f = min(max((Float(x) + 0.5) * Float(gw) / Float(w) - 0.5, 0), Float(gw - 1))
+            x0[x] = Int(f); x1[x] = min(x0[x] + 1, gw - 1); tx[x] = f - Float(x0[x])
+        }
+        var row = [Float](repeating: 0, count: gw)
+        for y in 0..<h {
+            let f = min(max((Float(y) + 0.5) * Float(gh) / Float(h) - 0.5, 0), Float(gh - 1))
+            let v0 = Int(f), v1 = min(v0 + 1, gh - 1), ty = f - Float(v0)
+            for u in 0..<gw { row[u] = field[v0 * gw + u] * (1 - ty) + field[v1 * gw + u] * ty }
+            let base = y * plane.stride
+            for x in 0..<w {
+                let add = row[x0[x]] * (1 - tx[x]) + row[x1[x]] * tx[x]
+                let v = Float(plane.pixels[base + x]) + add
+                plane.pixels[base + x] = UInt8(min(max(v.rounded(), 0), 255))
+            }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+/// Resamples a luma plane to the working grid by averaging the pixels of each cell (box filter),
+/// or by bilinear interpolation when the plane is smaller than the grid. Optionally measures each
+/// cell's texture (mean absolute gradient), which the perceptual mask is made from.
+struct GridSampler {
+    let gridWidth: Int
+    let gridHeight: Int
+
+    /// One cell's span along an axis in pixels: whole pixels `first...last`, the end ones weighted.
+    struct Span {
+        var first: Int, last: Int
+        var firstWeight: Float, lastWeight: Float
+    }
+
+    /// Cell i covers [i·n/cells, (i+1)·n/cells) exactly, so a mirrored picture gives the mirrored
+    /// grid and a rescaled one the same grid, whatever the ratio.
+    static func spans(pixels n: Int, cells: Int) -> [Span] {
+        (0..<cells).map { i in
+            let c0 = Double(i) * Double(n) / Double(cells), c1 = Double(i + 1) * Double(n) / Double(cells)
+            let first = Int(c0.rounded(.down)), last = min(Int(c1.rounded(.up)) - 1, n - 1)
+            if first == last { return Span(first: first, last: last, firstWeight: Float(c1 - c0), lastWeight: 0) }
+            return Span(first: first, last: last, firstWeight: Float(Double(first + 1) - c0),
+                        lastWeight: Float(c1 - Double(last)))
+        }
+    }
+
+    /// Fills `out` (gridWidth × gridHeight, row-major) with area averages (bilinear samples when
+    /// the plane is smaller than the grid) and, when given, `activity` with each cell's texture.
+    func sample(_ plane: LumaPlane, into out: UnsafeMutableBufferPointer<Float>,
+                activity: UnsafeMutableBufferPointer<Float>? = nil) {
+        precondition(out.count >= gridWidth * gridHeight)
+        if plane.width < gridWidth || plane.height < gridHeight {
+            sampleBilinear(plane, into: out)
+            if let activity { activity.update(repeating: 1) }
+            return
+        }
+        let columns = Self.spans(pixels: plane.width, cells: gridWidth)
+        let rows = Self.spans(pixels: plane.height, cells: gridHeight)
+        let area = Float(plane.width * plane.height) / Float(gridWidth * gridHeight)
+        let px = UnsafeBufferPointer(plane.pixels)
+        var rowSums = [Float](repeating: 0, count: gridWidth)
+        var cellSums = [Float](repeating: 0, count: gridWidth)
+        for (gy, rowSpan) in rows.enumerated() {
+            for i in 0..<gridWidth { cellSums[i] = 0 }
+            for y in rowSpan.first...rowSpan.last {
+                let weight = y == rowSpan.first ? rowSpan.firstWeight : (y == rowSpan.last ? rowSpan.lastWeight : 1)
+                guard weight > 0 else { continue }
+                let row = y * plane.stride
+                for (gx, c) in columns.enumerated() {
+                    var s: UInt32 = 0
+                    if c.last > c.first + 1 {
+                        for x in (c.first + 1)..<c.last { s &+= UInt32(px[row + x]) }
+                    }
+                    var v = Float(s) + c.firstWeight * Float(px[row + c.first])
+                    if c.last > c.first { v += c.lastWeight * Float(px[row + c.last]) }
+                    rowSums[gx] = v
+                }
+                for gx in 0..<gridWidth { cellSums[gx] += weight * rowSums[gx] }
+            }
+            for gx in 0..<gridWidth { out[gy * gridWidth + gx] = cellSums[gx] / area }
+        }
+        if let activity { measureActivity(plane, into: activity) }
+    }
+
+    /// Mean absolute horizontal + vertical gradient of each cell (whole-pixel cell bounds).
+    private func measureActivity(_ plane: LumaPlane, into activity: UnsafeMutableBufferPointer<Float>) {
+        let w = plane.width, h = plane.height, stride = plane.stride
+        let colStart = (0...gridWidth).map { $0 * w / gridWidth }
+        var gradSum = [UInt32](repeating: 0, count: gridWidth)
+        let px = UnsafeBufferPointer(plane.pixels)
+        for gy in 0..<gridHeight {
+            let y0 = gy * h / gridHeight, y1 = (gy + 1) * h / gridHeight
+            for i in 0..<gridWidth { gradSum[i] = 0 }
+            for y in y0..<y1 {
+                let row = y * stride
+                let below = (y + 1 < h ? y + 1 : y) * stride
+                for gx in 0..<gridWidth {
+                    var g: UInt32 = 0
+                    let xEnd = min(colStart[gx + 1], w - 1)
+                    for x in colStart[gx]..<xEnd {
+                        let c = Int32(px[row + x])
+                        g &+= UInt32(abs(Int32(px[row + x + 1]) - c)) &+ UInt32(abs(Int32(px[below + x]) - c))
+                    }
+                    gradSum[gx] &+= g
+                }
+            }
+            for gx in 0..<gridWidth {
+                let count = Float(max(1, (colStart[gx + 1] - colStart[gx]) * (y1 - y0)))
+                activity[gy * gridWidth + gx] = Float(gradSum[gx]) / count
+            }
+        }
+    }
+
+    private func sampleBilinear(_ plane: LumaPlane, into out: UnsafeMutableBufferPointer<Float>) {
+        let w = plane.width, h = plane.height
+        for gy in 0..<gridHeight {
+            let fy = max(0, min(Float(h - 1), (Float(gy) + 0.5) * Float(h) / Float(gridHeight) - 0.5))
+            let y0 = Int(fy), y1 = min(y0 + 1, h - 1), ty = fy - Float(y0)
+            for gx in 0..<gridWidth {
+                let fx = max(0, min(Float(w - 1), (Float(gx) + 0.5) * Float(w) / Float(gridWidth) - 0.5))
+                let x0 = Int(fx), x1 = min(x0 + 1, w - 1), tx = fx - Float(x0)
+                let p = plane.pixels
+                let top = Float(p[y0 * plane.stride + x0]) * (1 - tx) + Float(p[y0 * plane.stride + x1]) * tx
+                let bottom = Float(p[y1 * plane.stride + x0]) * (1 - tx) + Float(p[y1 * plane.stride + x1]) * tx
+                out[gy * gridWidth + gx] = top * (1 - ty) + bottom * ty
+            }
+        }
+    }
+}
+
+/// Small separable filters on grids.
+enum GridFilter {
+    /// out = x − (box mean of radius r), edges clamped: removes the picture's slow variations.
+    static func highPass(_ x: UnsafeBufferPointer<Float>, width w: Int, height h: Int, radius r: Int,
+                         scratch: UnsafeMutableBufferPointer<Float>, out: UnsafeMutableBufferPointer<Float>) {
+        let norm = 1 / Float((2 * r + 1) * (2 * r + 1))
+        // Horizontal box sums into scratch.
+        for y in 0..<h {
+            let row = y * w
+            for xx in 0..<w {
+                var s: Float = 0
+                for k in -r...r { s += x[row + min(max(xx + k, 0), w - 1)] }
+                scratch[row + xx] = s
+            }
+        }
+        for y in 0..<h {
+            for xx in 0..<w {
+                var s: Float = 0
+                for k in -r...r { s += scratch[min(max(y + k, 0), h - 1) * w + xx] }
+                out[y * w + xx] = x[y * w + xx] - s * norm
+            }
+        }
+    }
+
+    /// Standard deviation of a grid's values, floored: the unit projections are measured in, so
+    /// that a contrast change scales both and leaves the projections on their lattice. The mark
+    /// barely moves it (its rms is a few percent of a picture's).
+    static func scale(_ grid: UnsafeBufferPointer<Float>) -> Float {
+        var sum: Float = 0, energy: Float = 0
+        for v in grid { sum += v; energy += v * v }
+        let n = Float(max(grid.count, 1))
+        let variance = max(energy / n - (sum / n) * (sum / n), 0)
+        return max(variance.squareRoot(), WatermarkDesign.scaleFloor)
+    }
+
+    /// The grid-level effect of upsampling bilinearly and averaging back over cells:
+    /// separable [1 6 1]/8, edges clamped.
+    static func roundTrip(_ x: UnsafeBufferPointer<Float>, width w: Int, height h: Int,
+                          scratch: UnsafeMutableBufferPointer<Float>, out: UnsafeMutableBufferPointer<Float>) {
+        for y in 0..<h {
+            let row = y * w
+            for xx in 0..<w {
+                scratch[row + xx] = (x[row + max(xx - 1, 0)] + 6 * x[row + xx] + x[row + min(xx + 1, w - 1)]) * 0.125
+            }
+        }
+        for y in 0..<h {
+            let up = max(y - 1, 0) * w, down = min(y + 1, h - 1) * w, row = y * w
+            for xx in 0..<w {
+                out[row + xx] = (scratch[up + xx] + 6 * scratch[row + xx] + scratch[down + xx]) * 0.125
+            }
+        }
+    }
+}

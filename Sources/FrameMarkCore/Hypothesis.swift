@@ -1,0 +1,25 @@
+import Foundation
+
+/// One way the detector may undo what happened to a picture: an orientation of the dihedral
+/// group, a sign (colour inversion negates every projection) and an amplitude gain (contrast,
+/// gamma and filtering scale the projections; strength scales the step).
+public struct Hypothesis: Sendable, Hashable {
+    public var orientation: Orientation
+    public var inverted: Bool
+    /// Factor the received projections are multiplied by before quantisation.
+    public var gain: Float
+
+    /// Gains searched, 5% apart. Projections are already normalised by the frame's contrast, so
+    /// the range covers the embedding strength (0.5–2, which scales the step) times the ±20–30%
+    /// that gamma, filtering and compression leave.
+    static let gains: [Float] = (0..<39).map { 0.4 * pow(1.05, Float($0)) }
+    static let signs: [Float] = [1, -1]
+    /// How many hypotheses every p-value is corrected for (Bonferroni).
+    public static var count: Int { Orientation.allCases.count * signs.count * gains.count }
+
+    init(orientationIndex: Int, signIndex: Int, gainIndex: Int) {
+        orientation = Orientation.allCases[orientationIndex]
+        inverted = signIndex == 1
+        gain = Self.gains[gainIndex]
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+
+/// Fixed choices of the watermark's geometry and payload (see docs/algorithm.md).
+public enum WatermarkDesign {
+    /// The working grid every frame is resampled to, whatever its size or aspect. Cells are large
+    /// (20 px at 720p, 30 px at 1080p) because H.264 keeps low frequencies and drops the rest,
+    /// and a coarse pattern shifts little against moving content (fewer bits to code it).
+    public static let gridWidth = 64
+    public static let gridHeight = 36
+    /// Grid cells spread over one spread-transform projection (one carried bit).
+    public static let cellsPerProjection = 7
+    /// Radius of the box the high-pass subtracts (removes the picture's slow variations).
+    public static let highPassRadius = 2
+    /// The quantisation step Δ at strength 1, in units of the frame's luma standard deviation.
+    public static let baseStep: Float = 0.14
+    /// A projection within this fraction of a step of its lattice point keeps last frame's mark.
+    public static let tolerance: Float = 0.2
+    /// A mark further than this (in steps) from the picture's own projection is started afresh.
+    public static let retargetLimit: Float = 0.6
+    /// Floor of the standard deviation a frame is normalised by (flat frames get a weaker mark).
+    public static let scaleFloor: Float = 8
+    /// Message bits + CRC-32, convolutionally coded at rate 1/2 with a 6-bit tail: 204 coded bits.
+    public static let messageDataBits = 96
+    public static var messageCodedBits: Int { ConvolutionalCode.codedLength(forDataBits: messageDataBits) }
+    /// Time code: the second of the clip a frame belongs to, modulo 2^14, each bit repeated.
+    public static let timeBits = 14
+    public static let timeRepeats = 3
+}
+
+/// Everything derived from the key: which grid cells form each projection, the ±1 carrier on them
+/// and each projection's secret dither. Built once per key, shared read-only between threads.
+public final class WatermarkLayout: Sendable {
+    public let gridWidth: Int
+    public let gridHeight: Int
+    public let cellsPerProjection: Int
+    public let projectionCount: Int
+    /// Cell index (u + v·gridWidth) of each projection's cells, projection after projection.
+    let cells: [Int32]
+    let signs: [Float]
+    /// Dither of each projection as a fraction of the step, uniform in [0, 1).
+    let dither: [Float]
+    /// For each orientation, `cells` remapped into the transformed grid.
+    let orientedCells: [[Int32]]
+
+    /// Bits each projection carries: the coded message, the time code, then key-derived pilots.
+    var messageRange: Range<Int> { 0..<WatermarkDesign.messageCodedBits }
+    var timeRange: Range<Int> { messageRange.upperBound..<(messageRange.upperBound + WatermarkDesign.timeBits * WatermarkDesign.timeRepeats) }
+    var pilotRange: Range<Int> { timeRange.upperBound..<projectionCount }
+    /// The pilots' bits: known to whoever holds the key, so every frame can be tested exactly.
+    let pilotBits: [UInt8]
+
+    public init(key: WatermarkKey) {
+        let w = WatermarkDesign.gridWidth, h = WatermarkDesign.gridHeight, n = WatermarkDesign.cellsPerProjection
+        gridWidth = w
+        gridHeight = h
+        cellsPerProjection = n
+        let total = w * h
+        projectionCount = total / n
+        var perm = (0..<total).map { Int32($0) }
+        var rng = key.stream("framemark/v1/cells")
+        for i in stride(from: total - 1, to: 0, by: -1) {
+            perm.swapAt(i, rng.next(below: i + 1))
+        }
+        cells = Array(perm.prefix(projectionCount * n))
+        var signRNG = key.stream("framemark/v1/carrier")
+        var signs = [Float](repeating: 0, count: cells.count)
+        var bits: UInt64 = 0
+        for i in signs.indices {
+            if i % 64 == 0 { bits = signRNG.nextUInt64() }
+            signs[i] = (bits >> UInt64(i % 64)) & 1 == 0 ? 1 : -1
+        }
+        self.signs = signs
+        var ditherRNG = key.stream("framemark/v1/dither")
+        dither = (0..<projectionCount).map { _ in Float(ditherRNG.nextUnit()) }
+        var pilotRNG = key.stream("framemark/v1/pilots")
+        let pilotCount = projectionCount - WatermarkDesign.messageCodedBits - WatermarkDesign.timeBits * WatermarkDesign.timeRepeats
+        precondition(pilotCount >= 32, "payload does not leave room for pilots")
+        pilotBits = (0..<pilotCount).map { _ in UInt8(pilotRNG.nextUInt64() & 1) }
+        let cellsCopy = cells
+        orientedCells = Orientation.allCases.map { o in
+            cellsCopy.map { c in
+                let (x, y) = o.map(u: Int(c) % w, v: Int(c) / w, w: w, h: h)
+                return Int32(o.swapsAxes ? x + y * h : x + y * w)
+            }
+        }
+    }
+
+    /// Projections of a high-passed grid, for cells arranged per `cellMap`, divided by `scale`.
+    func project(_ grid: UnsafeBufferPointer<Float>, cellMap: [Int32], scale: Float = 1, into out: UnsafeMutableBufferPointer<Float>) {
+        let n = cellsPerProjection
+        let norm = 1 / (Float(n).squareRoot() * scale)
+        cellMap.withUnsafeBufferPointer { map in
+            signs.withUnsafeBufferPointer { s in
+                for i in 0..<projectionCount {
+                    var acc: Float = 0
+                    let base = i * n
+                    for j in 0..<n { acc += s[base + j] * grid[Int(map[base + j])] }
+                    out[i] = acc * norm
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+@testable import FrameMarkCore
+
+/// Seeded pseudo-random numbers (SplitMix64) for reproducible synthetic pictures.
+struct SeededRandom {
+    var state: UInt64
+    init(_ seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1 }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
+}
+
+/// An owned 8-bit plane with a natural-looking texture: smooth blobs at two scales plus grain.
+final class TestPlane {
+    let width: Int, height: Int, stride: Int
+    var pixels: [UInt8]
+
+    init(width: Int, height: Int, stride: Int? = nil, pixels: [UInt8]? = nil) {
+        self.width = width
+        self.height = height
+        self.stride = stride ?? width
+        self.pixels = pixels ?? [UInt8](repeating: 0, count: (stride ?? width) * height)
+    }
+
+    /// A textured picture; `shift` slides it horizontally (a slow pan across frames).
+    static func textured(width: Int, height: Int, seed: UInt64, shift: Int = 0, stride: Int? = nil) -> TestPlane {
+        let plane = TestPlane(width: width, height: height, stride: stride)
+        var rng = SeededRandom(seed)
+        let coarse = 24, fine = 6
+        let cw = (width + shift) / coarse + 3, ch = height / coarse + 3
+        let fw = (width + shift) / fine + 3, fh = height / fine + 3
+        let a = (0..<(cw * ch)).map { _ in rng.unit() }
+        let b = (0..<(fw * fh)).map { _ in rng.unit() }
+        func lerp(_ g: [Float], _ gw: Int, _ x: Float, _ y: Float) -> Float {
+            let x0 = Int(x), y0 = Int(y), tx = x - Float(x0), ty = y - Float(y0)
+            let top = g[y0 * gw + x0] * (1 - tx) + g[y0 * gw + x0 + 1] * tx
+            let bottom = g[(y0 + 1) * gw + x0] * (1 - tx) + g[(y0 + 1) * gw + x0 + 1] * tx
+            return top * (1 - ty) + bottom * ty
+        }
+        var grain = SeededRandom(seed ^ 0xABCDEF)
+        for y in 0..<height {
+            for x in 0..<width {
+                let sx = Float(x + shift)
+                let v = 40 + 120 * lerp(a, cw, sx / Float(coarse), Float(y) / Float(coarse))
+                    + 50 * lerp(b, fw, sx / Float(fine), Float(y) / Float(fine)) + 8 * (grain.unit() - 0.5)
+                plane.pixels[y * plane.stride + x] = UInt8(max(16, min(235, v)))
+            }
+        }
+        return plane
+    }
+
+    func withLuma<R>(_ body: (LumaPlane) throws -> R) rethrows -> R {
+        try pixels.withUnsafeMutableBufferPointer { buffer in
+            try body(LumaPlane(pixels: buffer, width: width, height: height, stride: stride))
+        }
+    }
+
+    /// The picture as `orientation` would show it (rotation clockwise, then flip).
+    func oriented(_ orientation: Orientation) -> TestPlane {
+        let (ow, oh) = orientation.swapsAxes ? (height, width) : (width, height)
+        let out = TestPlane(width: ow, height: oh)
+        for y in 0..<height {
+            for x in 0..<width {
+                let (tx, ty) = orientation.map(u: x, v: y, w: width, h: height)
+                out.pixels[ty * ow + tx] = pixels[y * stride + x]
+            }
+        }
+        return out
+    }
+
+    func inverted() -> TestPlane {
+        TestPlane(width: width, height: height, stride: stride, pixels: pixels.map { 255 - $0 })
+    }
+
+    func psnr(against other: TestPlane) -> Double {
+        var se = 0.0
+        for y in 0..<height {
+            for x in 0..<width {
+                let d = Double(pixels[y * stride + x]) - Double(other.pixels[y * other.stride + x])
+                se += d * d
+            }
+        }
+        let mse = se / Double(width * height)
+        return mse == 0 ? .infinity : 10 * log10(255 * 255 / mse)
+    }
+}
