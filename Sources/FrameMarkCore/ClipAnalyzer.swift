@@ -33,7 +33,7 @@ public struct ClipVerdict: Sendable {
 /// Every p-value is multiplied by the number of hypotheses (Bonferroni), so the choice made in
 /// step 1 cannot make a p-value too small.
 ///
-/// Memory: each frame keeps 8 × 324 half-precision projections (5 KB) until `lockAfter` frames;
+/// Memory: each frame keeps its two half-precision working grids (9 KB) until `lockAfter` frames;
 /// then the hypothesis and message are fixed and later frames are folded in as they come.
 public final class ClipAnalyzer {
     /// Clip-level threshold: a clip is reported as marked when p ≤ 1e-9.
@@ -43,7 +43,7 @@ public final class ClipAnalyzer {
 
     let detector: FrameDetector
     let lockAfter: Int
-    private var stored: [(index: Int, time: Double, projections: [Float16])] = []
+    private var stored: [(index: Int, time: Double, upright: [Float16], turned: [Float16])] = []
     private var frames: [FrameVerdict] = []
     private var locked: Locked?
     private var tailTables: [Int: UnitTailTable] = [:]
@@ -51,7 +51,7 @@ public final class ClipAnalyzer {
 
     /// The hypothesis and message fixed once, and the pooled phasors of every frame seen since.
     private struct Locked {
-        var o: Int, s: Int, g: Int
+        var o: Int, s: Int, g: Int, t: Int
         var message: Message?
         var pilotSum: [(re: Double, im: Double)]
         var bitSum: [(re: Double, im: Double)]
@@ -66,10 +66,10 @@ public final class ClipAnalyzer {
     /// Adds the next frame (in presentation order).
     public func add(_ observation: FrameObservation, index: Int, timeSeconds: Double) {
         if locked != nil {
-            fold(observation.projections, index: index, time: timeSeconds)
+            fold(observation.upright, observation.turned, index: index, time: timeSeconds)
             return
         }
-        stored.append((index, timeSeconds, observation.projections.map { Float16($0) }))
+        stored.append((index, timeSeconds, observation.upright.map { Float16($0) }, observation.turned.map { Float16($0) }))
         if stored.count >= lockAfter { lock() }
     }
 
@@ -77,24 +77,24 @@ public final class ClipAnalyzer {
         if locked == nil { lock() }
         guard let locked, locked.count > 0 else {
             return ClipVerdict(detected: false, log10PValue: 0, message: nil,
-                               hypothesis: Hypothesis(orientationIndex: 0, signIndex: 0, gainIndex: 0), frames: frames)
+                               hypothesis: Hypothesis(orientationIndex: 0, signIndex: 0, gainIndex: Hypothesis.gains.count / 2), frames: frames)
         }
         let log10p = clipLog10P(locked)
         let detected = log10p <= Self.clipLog10Threshold
         return ClipVerdict(detected: detected, log10PValue: log10p, message: detected ? locked.message : nil,
-                           hypothesis: Hypothesis(orientationIndex: locked.o, signIndex: locked.s, gainIndex: locked.g),
+                           hypothesis: Hypothesis(orientationIndex: locked.o, signIndex: locked.s, gainIndex: locked.g, toneIndex: locked.t),
                            frames: frames)
     }
 
     // MARK: - Steps
 
     private func lock() {
-        let best = stored.isEmpty ? (o: 0, s: 0, g: 0) : bestHypothesis(over: searchSubset())
+        let best = stored.isEmpty ? (o: 0, s: 0, g: 0, t: 0) : bestHypothesis(over: searchSubset())
         let k = layout.projectionCount
-        locked = Locked(o: best.o, s: best.s, g: best.g, message: nil,
+        locked = Locked(o: best.o, s: best.s, g: best.g, t: best.t, message: nil,
                         pilotSum: .init(repeating: (0, 0), count: k), bitSum: .init(repeating: (0, 0), count: k), count: 0)
         // Pool the stored frames first, read the message, then give each stored frame its verdict.
-        let phases = stored.map { phasesOf($0.projections.map { Float($0) }) }
+        let phases = stored.map { phasesOf($0.upright.map { Float($0) }, $0.turned.map { Float($0) }) }
         for p in phases { pool(p) }
         if let l = locked, l.count > 0, clipLog10P(l) <= Self.clipLog10Threshold {
             locked?.message = Payload.decodeMessage(layout.messageRange.map { Float(l.bitSum[$0].re) })
@@ -103,18 +103,18 @@ public final class ClipAnalyzer {
         stored = []
     }
 
-    private func fold(_ projections: [Float], index: Int, time: Double) {
-        let p = phasesOf(projections)
+    private func fold(_ upright: [Float], _ turned: [Float], index: Int, time: Double) {
+        let p = phasesOf(upright, turned)
         pool(p)
         judge(p, index: index, time: time)
     }
 
     /// Bit phases of every projection of one frame under the locked hypothesis.
-    private func phasesOf(_ projections: [Float]) -> [Float] {
+    private func phasesOf(_ upright: [Float], _ turned: [Float]) -> [Float] {
         guard let l = locked else { return [] }
-        let k = layout.projectionCount
+        let p = detector.projections(upright: upright, turned: turned, orientation: l.o, tone: Hypothesis.tones[l.t])
         let gain = Hypothesis.gains[l.g], sign = Hypothesis.signs[l.s]
-        return (0..<k).map { detector.bitPhase(projections[l.o * k + $0], $0, gain: gain, sign: sign) }
+        return p.indices.map { detector.bitPhase(p[$0], $0, gain: gain, sign: sign) }
     }
 
     private func pool(_ phases: [Float]) {
@@ -174,38 +174,59 @@ public final class ClipAnalyzer {
         return t
     }
 
-    /// At most 256 stored frames, evenly spread, for the hypothesis search.
+    /// At most 96 stored frames, evenly spread, for the hypothesis search.
     private func searchSubset() -> [Int] {
-        let limit = 256
+        let limit = 96
         if stored.count <= limit { return Array(stored.indices) }
         return (0..<limit).map { $0 * stored.count / limit }
     }
 
-    /// The orientation, sign and gain whose pooled pilot phasors agree best with the pilots' bits.
-    private func bestHypothesis(over subset: [Int]) -> (o: Int, s: Int, g: Int) {
-        let k = layout.projectionCount
+    /// The tone curve, orientation, sign and gain whose pooled pilot phasors agree best with the
+    /// pilots' bits (largest z-score), searched in parallel over tone curves and orientations.
+    private func bestHypothesis(over subset: [Int]) -> (o: Int, s: Int, g: Int, t: Int) {
         let pilots = Array(layout.pilotRange)
-        var best = (o: 0, s: 0, g: 0), bestZ = -Double.infinity
-        for o in 0..<8 {
+        let pilotBits = layout.pilotBits
+        let frames = subset.map { (stored[$0].upright.map { Float($0) }, stored[$0].turned.map { Float($0) }) }
+        let jobs = Hypothesis.tones.count * 8
+        let results = UnsafeMutableBufferPointer<(z: Double, s: Int, g: Int)>.allocate(capacity: jobs)
+        defer { results.deallocate() }
+        let slots = UnsafeSendable(results)
+        let detector = self.detector
+        DispatchQueue.concurrentPerform(iterations: jobs) { job in
+            let t = job / 8, o = job % 8
+            let projections = frames.map { detector.projections(upright: $0.0, turned: $0.1, orientation: o, tone: Hypothesis.tones[t]) }
+            var best = (z: -Double.infinity, s: 0, g: 0)
+            var re = [Double](repeating: 0, count: pilots.count), im = re
             for (s, sign) in Hypothesis.signs.enumerated() {
                 for (g, gain) in Hypothesis.gains.enumerated() {
-                    var re = [Double](repeating: 0, count: pilots.count), im = re
-                    for f in subset {
-                        let p = stored[f].projections
+                    for j in re.indices { re[j] = 0; im[j] = 0 }
+                    for p in projections {
                         for (j, i) in pilots.enumerated() {
-                            let phi = detector.bitPhase(Float(p[o * k + i]), i, gain: gain, sign: sign) - Float.pi * Float(layout.pilotBits[j])
+                            let phi = detector.bitPhase(p[i], i, gain: gain, sign: sign) - Float.pi * Float(pilotBits[j])
                             re[j] += Double(cos(phi)); im[j] += Double(sin(phi))
                         }
                     }
                     var sum = 0.0, energy = 0.0
                     for j in re.indices { sum += re[j]; energy += re[j] * re[j] + im[j] * im[j] }
                     let z = sum / max((energy / 2).squareRoot(), 1e-12)
-                    if z > bestZ { bestZ = z; best = (o, s, g) }
+                    if z > best.z { best = (z, s, g) }
                 }
             }
+            slots.value[job] = best
+        }
+        var best = (o: 0, s: 0, g: 0, t: 0), bestZ = -Double.infinity
+        for job in 0..<jobs where results[job].z > bestZ {
+            bestZ = results[job].z
+            best = (job % 8, results[job].s, results[job].g, job / 8)
         }
         return best
     }
+}
+
+/// Lets concurrentPerform's jobs write disjoint slots of one buffer.
+struct UnsafeSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
 
 /// log10 P(Σ cos Uᵢ ≥ s) for `terms` unit weights, tabulated once and interpolated.

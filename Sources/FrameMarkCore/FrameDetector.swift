@@ -1,10 +1,10 @@
 import Foundation
 
-/// What the detector keeps of one frame: its normalised projections under each of the eight
-/// orientations. Everything else is decided over the clip (`ClipAnalyzer`).
+/// What the detector keeps of one frame: its working grid read upright (gridWidth × gridHeight)
+/// and quarter-turned (gridHeight × gridWidth). Everything else is decided over the clip.
 public struct FrameObservation: Sendable {
-    /// 8 × projectionCount values, orientation after orientation.
-    let projections: [Float]
+    let upright: [Float]
+    let turned: [Float]
 }
 
 /// Measures frames for the mark of one key; safe to call from several threads.
@@ -17,33 +17,38 @@ public final class FrameDetector: Sendable {
         step = WatermarkDesign.baseStep
     }
 
-    /// Projections of the frame's high-passed working grid under every orientation.
+    /// Samples the frame to the working grid, both ways round.
     public func observe(_ plane: LumaPlane) -> FrameObservation {
-        let gw = layout.gridWidth, gh = layout.gridHeight, count = gw * gh, k = layout.projectionCount
-        var projections = [Float](repeating: 0, count: 8 * k)
-        var grid = [Float](repeating: 0, count: count)
-        var scratch = [Float](repeating: 0, count: count)
-        var hp = [Float](repeating: 0, count: count)
-        // Upright orientations read a gw×gh grid, quarter-turned ones a gh×gw grid.
-        for swapped in [false, true] {
-            let (w, h) = swapped ? (gh, gw) : (gw, gh)
-            grid.withUnsafeMutableBufferPointer { GridSampler(gridWidth: w, gridHeight: h).sample(plane, into: $0) }
-            let scale = grid.withUnsafeBufferPointer { GridFilter.scale($0) }
-            grid.withUnsafeBufferPointer { g in
-                scratch.withUnsafeMutableBufferPointer { s in
-                    hp.withUnsafeMutableBufferPointer { GridFilter.highPass(g, width: w, height: h, radius: WatermarkDesign.highPassRadius, scratch: s, out: $0) }
-                }
-            }
-            projections.withUnsafeMutableBufferPointer { out in
-                hp.withUnsafeBufferPointer { grid in
-                    for (o, orientation) in Orientation.allCases.enumerated() where orientation.swapsAxes == swapped {
-                        layout.project(grid, cellMap: layout.orientedCells[o], scale: scale,
-                                       into: UnsafeMutableBufferPointer(rebasing: out[(o * k)..<((o + 1) * k)]))
-                    }
-                }
+        let gw = layout.gridWidth, gh = layout.gridHeight
+        var upright = [Float](repeating: 0, count: gw * gh)
+        var turned = [Float](repeating: 0, count: gw * gh)
+        upright.withUnsafeMutableBufferPointer { GridSampler(gridWidth: gw, gridHeight: gh).sample(plane, into: $0) }
+        turned.withUnsafeMutableBufferPointer { GridSampler(gridWidth: gh, gridHeight: gw).sample(plane, into: $0) }
+        return FrameObservation(upright: upright, turned: turned)
+    }
+
+    /// Normalised projections (projectionCount values) of one orientation of a frame, after
+    /// undoing tone curve `tone` (a gamma, see `Hypothesis.tones`).
+    func projections(upright: [Float], turned: [Float], orientation o: Int, tone: Float) -> [Float] {
+        let orientation = Orientation.allCases[o]
+        let (w, h) = orientation.swapsAxes ? (layout.gridHeight, layout.gridWidth) : (layout.gridWidth, layout.gridHeight)
+        var grid = orientation.swapsAxes ? turned : upright
+        if tone != 1 {
+            for c in grid.indices { grid[c] = 255 * pow(max(grid[c], 0) / 255, tone) }
+        }
+        var scratch = [Float](repeating: 0, count: grid.count)
+        var hp = [Float](repeating: 0, count: grid.count)
+        var out = [Float](repeating: 0, count: layout.projectionCount)
+        let scale = grid.withUnsafeBufferPointer { GridFilter.scale($0) }
+        grid.withUnsafeBufferPointer { g in
+            scratch.withUnsafeMutableBufferPointer { s in
+                hp.withUnsafeMutableBufferPointer { GridFilter.highPass(g, width: w, height: h, radius: WatermarkDesign.highPassRadius, scratch: s, out: $0) }
             }
         }
-        return FrameObservation(projections: projections)
+        hp.withUnsafeBufferPointer { g in
+            out.withUnsafeMutableBufferPointer { layout.project(g, cellMap: layout.orientedCells[o], scale: scale, into: $0) }
+        }
+        return out
     }
 
     /// The bit phase of projection i: 2π(γ·s·p/Δ − d), near 0 when it carries a 0 and near π for a 1.

@@ -1,25 +1,30 @@
 import Foundation
 
 /// One way the detector may undo what happened to a picture: an orientation of the dihedral
-/// group, a sign (colour inversion negates every projection) and an amplitude gain (contrast,
-/// gamma and filtering scale the projections; strength scales the step).
+/// group, a tone curve (gamma), a sign (colour inversion negates every projection) and an
+/// amplitude gain (filtering scales the projections; strength scales the step).
 public struct Hypothesis: Sendable, Hashable {
     public var orientation: Orientation
     public var inverted: Bool
     /// Factor the received projections are multiplied by before quantisation.
     public var gain: Float
+    /// The gamma applied to the received picture before measuring (1: none), undoing a tone curve.
+    public var tone: Float
 
     /// Gains searched, 5% apart. Projections are already normalised by the frame's contrast, so
     /// the range covers the embedding strength (0.5–2, which scales the step) times the ±20–30%
     /// that gamma, filtering and compression leave.
     static let gains: [Float] = (0..<39).map { 0.4 * pow(1.05, Float($0)) }
     static let signs: [Float] = [1, -1]
+    /// Tone curves undone before measuring: gammas about 20% apart (a 20% error still reads well).
+    static let tones: [Float] = [1, 0.5, 0.6, 0.7, 0.83, 1.2, 1.4, 1.7, 2.0]
     /// How many hypotheses every p-value is corrected for (Bonferroni).
-    public static var count: Int { Orientation.allCases.count * signs.count * gains.count }
+    public static var count: Int { Orientation.allCases.count * signs.count * gains.count * tones.count }
 
-    init(orientationIndex: Int, signIndex: Int, gainIndex: Int) {
+    init(orientationIndex: Int, signIndex: Int, gainIndex: Int, toneIndex: Int = 0) {
         orientation = Orientation.allCases[orientationIndex]
         inverted = signIndex == 1
         gain = Self.gains[gainIndex]
+        tone = Self.tones[toneIndex]
     }
 }

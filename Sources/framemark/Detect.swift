@@ -32,7 +32,7 @@ struct Detect: ParsableCommand {
                 let marked = v.frames.filter(\.detected).count
                 print("\(input): \(v.detected ? "WATERMARKED" : "not detected") — confidence \(String(format: "%.9f", v.confidence)), log10 p = \(String(format: "%.1f", v.log10PValue))")
                 print("  message: \(v.message?.hex ?? "unreadable")")
-                print("  transform: \(v.hypothesis.orientation)\(v.hypothesis.inverted ? ", inverted" : ""), gain \(String(format: "%.2f", v.hypothesis.gain))")
+                print("  transform: \(v.hypothesis.orientation)\(v.hypothesis.inverted ? ", inverted" : ""), gain \(String(format: "%.2f", v.hypothesis.gain)), gamma \(String(format: "%.2f", v.hypothesis.tone))")
                 print("  frames detected: \(marked)/\(v.frames.count)")
             }
         }
@@ -57,7 +57,8 @@ enum DetectionJSON {
                           "rotation_degrees": v.hypothesis.orientation.rotationDegrees,
                           "inverted": v.hypothesis.inverted,
                           "scale": NSNull(),
-                          "gain": rounded(Double(v.hypothesis.gain), 3)] as [String: Any],
+                          "gain": rounded(Double(v.hypothesis.gain), 3),
+                          "gamma": rounded(Double(v.hypothesis.tone), 3)] as [String: Any],
             "frames": frames,
             "segments": segments(v, report.video),
             "seconds": rounded(report.seconds, 3),

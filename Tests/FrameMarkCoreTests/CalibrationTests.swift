@@ -9,8 +9,9 @@ final class CalibrationTests: XCTestCase {
     func rawFrameLog10P(_ detector: FrameDetector, _ observation: FrameObservation, table: UnitTailTable) -> Double {
         let layout = detector.layout
         var s: Float = 0
+        let p = detector.projections(upright: observation.upright, turned: observation.turned, orientation: 0, tone: 1)
         for (j, i) in layout.pilotRange.enumerated() {
-            s += cos(detector.bitPhase(observation.projections[i], i, gain: 1, sign: 1) - Float.pi * Float(layout.pilotBits[j]))
+            s += cos(detector.bitPhase(p[i], i, gain: 1, sign: 1) - Float.pi * Float(layout.pilotBits[j]))
         }
         return table.log10Tail(Double(s))
     }
