@@ -89,7 +89,7 @@ public final class ClipAnalyzer {
     // MARK: - Steps
 
     private func lock() {
-        let best = stored.isEmpty ? (o: 0, s: 0, g: 0, t: 0) : bestHypothesis(over: searchSubset())
+        let best = stored.isEmpty ? (o: 0, s: 0, g: 0, t: 0) : bestHypothesis()
         let k = layout.projectionCount
         locked = Locked(o: best.o, s: best.s, g: best.g, t: best.t, message: nil,
                         pilotSum: .init(repeating: (0, 0), count: k), bitSum: .init(repeating: (0, 0), count: k), count: 0)
@@ -174,52 +174,69 @@ public final class ClipAnalyzer {
         return t
     }
 
-    /// At most 96 stored frames, evenly spread, for the hypothesis search.
-    private func searchSubset() -> [Int] {
-        let limit = 96
+    /// At most `limit` stored frames, evenly spread.
+    private func spread(_ limit: Int) -> [Int] {
         if stored.count <= limit { return Array(stored.indices) }
         return (0..<limit).map { $0 * stored.count / limit }
     }
 
     /// The tone curve, orientation, sign and gain whose pooled pilot phasors agree best with the
-    /// pilots' bits (largest z-score), searched in parallel over tone curves and orientations.
-    private func bestHypothesis(over subset: [Int]) -> (o: Int, s: Int, g: Int, t: Int) {
+    /// pilots' bits (largest z-score). Every (tone, orientation) pair is scored on 16 frames; the
+    /// best four are scored again on up to 96.
+    private func bestHypothesis() -> (o: Int, s: Int, g: Int, t: Int) {
+        let all = (0..<(Hypothesis.tones.count * 8)).map { (t: $0 / 8, o: $0 % 8) }
+        let coarse = score(all, frames: spread(16)).sorted { $0.z > $1.z }
+        let fine = score(coarse.prefix(4).map { ($0.t, $0.o) }, frames: spread(96))
+        let best = fine.max { $0.z < $1.z }!
+        return (best.o, best.s, best.g, best.t)
+    }
+
+    /// For each (tone, orientation), the best sign and gain and its z-score, in parallel.
+    private func score(_ pairs: [(t: Int, o: Int)], frames subset: [Int]) -> [(z: Double, t: Int, o: Int, s: Int, g: Int)] {
         let pilots = Array(layout.pilotRange)
         let pilotBits = layout.pilotBits
         let frames = subset.map { (stored[$0].upright.map { Float($0) }, stored[$0].turned.map { Float($0) }) }
-        let jobs = Hypothesis.tones.count * 8
-        let results = UnsafeMutableBufferPointer<(z: Double, s: Int, g: Int)>.allocate(capacity: jobs)
+        let results = UnsafeMutableBufferPointer<(z: Double, t: Int, o: Int, s: Int, g: Int)>.allocate(capacity: pairs.count)
         defer { results.deallocate() }
         let slots = UnsafeSendable(results)
         let detector = self.detector
-        DispatchQueue.concurrentPerform(iterations: jobs) { job in
-            let t = job / 8, o = job % 8
+        DispatchQueue.concurrentPerform(iterations: pairs.count) { job in
+            let (t, o) = pairs[job]
             let projections = frames.map { detector.projections(upright: $0.0, turned: $0.1, orientation: o, tone: Hypothesis.tones[t]) }
-            var best = (z: -Double.infinity, s: 0, g: 0)
-            var re = [Double](repeating: 0, count: pilots.count), im = re
+            var best = (z: -Double.infinity, t: t, o: o, s: 0, g: 0)
+            let gains = Hypothesis.gains.count, n = pilots.count
+            // Pooled pilot phasors for every gain: [gain][pilot]. The phasor at the next gain is
+            // the current one times a fixed rotation, so only two sin/cos per pilot and frame.
+            var re = [Float](repeating: 0, count: gains * n), im = re
             for (s, sign) in Hypothesis.signs.enumerated() {
-                for (g, gain) in Hypothesis.gains.enumerated() {
-                    for j in re.indices { re[j] = 0; im[j] = 0 }
-                    for p in projections {
-                        for (j, i) in pilots.enumerated() {
-                            let phi = detector.bitPhase(p[i], i, gain: gain, sign: sign) - Float.pi * Float(pilotBits[j])
-                            re[j] += Double(cos(phi)); im[j] += Double(sin(phi))
+                for j in re.indices { re[j] = 0; im[j] = 0 }
+                for p in projections {
+                    for (j, i) in pilots.enumerated() {
+                        let phase = detector.bitPhase(p[i], i, gain: Hypothesis.gains[0], sign: sign) - Float.pi * Float(pilotBits[j])
+                        let turn = 2 * Float.pi * sign * p[i] / detector.step * Hypothesis.gainStep
+                        var c = cos(phase), d = sin(phase)
+                        let rc = cos(turn), rd = sin(turn)
+                        for g in 0..<gains {
+                            re[g * n + j] += c
+                            im[g * n + j] += d
+                            (c, d) = (c * rc - d * rd, c * rd + d * rc)
                         }
                     }
-                    var sum = 0.0, energy = 0.0
-                    for j in re.indices { sum += re[j]; energy += re[j] * re[j] + im[j] * im[j] }
-                    let z = sum / max((energy / 2).squareRoot(), 1e-12)
-                    if z > best.z { best = (z, s, g) }
+                }
+                for g in 0..<gains {
+                    var sum: Float = 0, energy: Float = 0
+                    for j in 0..<n {
+                        let r = re[g * n + j], m = im[g * n + j]
+                        sum += r
+                        energy += r * r + m * m
+                    }
+                    let z = Double(sum) / max(Double(energy / 2).squareRoot(), 1e-12)
+                    if z > best.z { best = (z, t, o, s, g) }
                 }
             }
             slots.value[job] = best
         }
-        var best = (o: 0, s: 0, g: 0, t: 0), bestZ = -Double.infinity
-        for job in 0..<jobs where results[job].z > bestZ {
-            bestZ = results[job].z
-            best = (job % 8, results[job].s, results[job].g, job / 8)
-        }
-        return best
+        return Array(results)
     }
 }
 

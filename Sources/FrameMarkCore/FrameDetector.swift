@@ -22,8 +22,11 @@ public final class FrameDetector: Sendable {
         let gw = layout.gridWidth, gh = layout.gridHeight
         var upright = [Float](repeating: 0, count: gw * gh)
         var turned = [Float](repeating: 0, count: gw * gh)
-        upright.withUnsafeMutableBufferPointer { GridSampler(gridWidth: gw, gridHeight: gh).sample(plane, into: $0) }
-        turned.withUnsafeMutableBufferPointer { GridSampler(gridWidth: gh, gridHeight: gw).sample(plane, into: $0) }
+        upright.withUnsafeMutableBufferPointer { u in
+            turned.withUnsafeMutableBufferPointer { t in
+                GridSampler.sample(plane, grids: [(GridSampler(gridWidth: gw, gridHeight: gh), u), (GridSampler(gridWidth: gh, gridHeight: gw), t)])
+            }
+        }
         return FrameObservation(upright: upright, turned: turned)
     }
 

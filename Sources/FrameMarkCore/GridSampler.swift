@@ -27,25 +27,39 @@ struct GridSampler {
     /// the plane is smaller than the grid) and, when given, `activity` with each cell's texture.
     func sample(_ plane: LumaPlane, into out: UnsafeMutableBufferPointer<Float>,
                 activity: UnsafeMutableBufferPointer<Float>? = nil) {
-        precondition(out.count >= gridWidth * gridHeight)
-        if plane.width < gridWidth || plane.height < gridHeight {
-            sampleBilinear(plane, into: out)
-            if let activity { activity.update(repeating: 1) }
-            return
+        Self.sample(plane, grids: [(self, out)])
+        if let activity {
+            if plane.width < gridWidth || plane.height < gridHeight { activity.update(repeating: 1) } else { measureActivity(plane, into: activity) }
         }
-        let columns = Self.spans(pixels: plane.width, cells: gridWidth)
-        let rows = Self.spans(pixels: plane.height, cells: gridHeight)
-        let area = Float(plane.width * plane.height) / Float(gridWidth * gridHeight)
+    }
+
+    /// Samples several grids in one pass over the plane (each row is read once for all of them).
+    static func sample(_ plane: LumaPlane, grids: [(sampler: GridSampler, out: UnsafeMutableBufferPointer<Float>)]) {
+        var boxed: [(sampler: GridSampler, out: UnsafeMutableBufferPointer<Float>, columns: [Span], rowCells: [[(cell: Int, weight: Float)]])] = []
+        for (sampler, out) in grids {
+            precondition(out.count >= sampler.gridWidth * sampler.gridHeight)
+            if plane.width < sampler.gridWidth || plane.height < sampler.gridHeight {
+                sampler.sampleBilinear(plane, into: out)
+                continue
+            }
+            out.update(repeating: 0)
+            // For each pixel row, the cell rows it falls in and with what weight.
+            var rowCells = [[(cell: Int, weight: Float)]](repeating: [], count: plane.height)
+            for (gy, span) in spans(pixels: plane.height, cells: sampler.gridHeight).enumerated() {
+                for y in span.first...span.last {
+                    let weight = y == span.first ? span.firstWeight : (y == span.last ? span.lastWeight : 1)
+                    if weight > 0 { rowCells[y].append((gy, weight)) }
+                }
+            }
+            boxed.append((sampler, out, spans(pixels: plane.width, cells: sampler.gridWidth), rowCells))
+        }
+        guard !boxed.isEmpty else { return }
         let px = UnsafeBufferPointer(plane.pixels)
-        var rowSums = [Float](repeating: 0, count: gridWidth)
-        var cellSums = [Float](repeating: 0, count: gridWidth)
-        for (gy, rowSpan) in rows.enumerated() {
-            for i in 0..<gridWidth { cellSums[i] = 0 }
-            for y in rowSpan.first...rowSpan.last {
-                let weight = y == rowSpan.first ? rowSpan.firstWeight : (y == rowSpan.last ? rowSpan.lastWeight : 1)
-                guard weight > 0 else { continue }
-                let row = y * plane.stride
-                for (gx, c) in columns.enumerated() {
+        var rowSums = [Float](repeating: 0, count: boxed.map(\.sampler.gridWidth).max()!)
+        for y in 0..<plane.height {
+            let row = y * plane.stride
+            for grid in boxed {
+                for (gx, c) in grid.columns.enumerated() {
                     var s: UInt32 = 0
                     if c.last > c.first + 1 {
                         for x in (c.first + 1)..<c.last { s &+= UInt32(px[row + x]) }
@@ -54,11 +68,17 @@ struct GridSampler {
                     if c.last > c.first { v += c.lastWeight * Float(px[row + c.last]) }
                     rowSums[gx] = v
                 }
-                for gx in 0..<gridWidth { cellSums[gx] += weight * rowSums[gx] }
+                let gw = grid.sampler.gridWidth
+                for (gy, weight) in grid.rowCells[y] {
+                    let base = gy * gw
+                    for gx in 0..<gw { grid.out[base + gx] += weight * rowSums[gx] }
+                }
             }
-            for gx in 0..<gridWidth { out[gy * gridWidth + gx] = cellSums[gx] / area }
         }
-        if let activity { measureActivity(plane, into: activity) }
+        for grid in boxed {
+            let area = Float(plane.width * plane.height) / Float(grid.sampler.gridWidth * grid.sampler.gridHeight)
+            for i in 0..<(grid.sampler.gridWidth * grid.sampler.gridHeight) { grid.out[i] /= area }
+        }
     }
 
     /// Mean absolute horizontal + vertical gradient of each cell (whole-pixel cell bounds).
@@ -90,7 +110,7 @@ struct GridSampler {
         }
     }
 
-    private func sampleBilinear(_ plane: LumaPlane, into out: UnsafeMutableBufferPointer<Float>) {
+    func sampleBilinear(_ plane: LumaPlane, into out: UnsafeMutableBufferPointer<Float>) {
         let w = plane.width, h = plane.height
         for gy in 0..<gridHeight {
             let fy = max(0, min(Float(h - 1), (Float(gy) + 0.5) * Float(h) / Float(gridHeight) - 0.5))

@@ -11,10 +11,12 @@ public struct Hypothesis: Sendable, Hashable {
     /// The gamma applied to the received picture before measuring (1: none), undoing a tone curve.
     public var tone: Float
 
-    /// Gains searched, 5% apart. Projections are already normalised by the frame's contrast, so
-    /// the range covers the embedding strength (0.5–2, which scales the step) times the ±20–30%
-    /// that gamma, filtering and compression leave.
-    static let gains: [Float] = (0..<39).map { 0.4 * pow(1.05, Float($0)) }
+    /// Gains searched, 0.02 apart (linear, so each next phasor is the last one times a fixed
+    /// rotation). Projections are already normalised by the frame's contrast, so the range covers
+    /// the embedding strength (0.5–2, which scales the step) times the ±20–30% that filtering and
+    /// compression leave.
+    static let gainStep: Float = 0.02
+    static let gains: [Float] = (0..<111).map { 0.4 + gainStep * Float($0) }
     static let signs: [Float] = [1, -1]
     /// Tone curves undone before measuring: gammas about 20% apart (a 20% error still reads well).
     static let tones: [Float] = [1, 0.5, 0.6, 0.7, 0.83, 1.2, 1.4, 1.7, 2.0]

@@ -12,27 +12,35 @@ public enum PhaseTest {
     public static func log10Tail(statistic s: Double, weights: [Double]) -> Double {
         let w = weights.filter { $0 > 0 }
         guard !w.isEmpty else { return 0 }
-        let variance = w.reduce(0) { $0 + $1 * $1 } / 2
-        let maxS = w.reduce(0, +)
-        if s >= maxS { return log10Tail(statistic: maxS * 0.999999, weights: w) }
+        // n equal weights: every sum below is n times one term.
+        if w.allSatisfy({ $0 == w[0] }) {
+            return log10Tail(statistic: s / w[0], weights: [1], multiplicity: Double(w.count))
+        }
+        return log10Tail(statistic: s, weights: w, multiplicity: 1)
+    }
+
+    private static func log10Tail(statistic s: Double, weights w: [Double], multiplicity m: Double) -> Double {
+        let variance = m * w.reduce(0) { $0 + $1 * $1 } / 2
+        let maxS = m * w.reduce(0, +)
+        if s >= maxS { return log10Tail(statistic: maxS * 0.999999, weights: w, multiplicity: m) }
         if s <= 0 { return log10(normalUpper(s / variance.squareRoot())) }
         // Solve K'(λ) = s by Newton's method with bisection safeguards (K' is increasing).
         var lo = 0.0, hi = 1.0
-        while kPrime(hi, w) < s { hi *= 2; if hi > 1e7 { break } }
+        while m * kPrime(hi, w) < s { hi *= 2; if hi > 1e7 { break } }
         var lambda = s / variance
         if lambda <= lo || lambda >= hi { lambda = (lo + hi) / 2 }
         for _ in 0..<100 {
-            let f = kPrime(lambda, w) - s
+            let f = m * kPrime(lambda, w) - s
             if f > 0 { hi = lambda } else { lo = lambda }
-            let step = f / kSecond(lambda, w)
+            let step = f / (m * kSecond(lambda, w))
             var candidate = lambda - step
             if !(candidate > lo && candidate < hi) { candidate = (lo + hi) / 2 }
             if abs(candidate - lambda) < 1e-12 * max(1, lambda) { lambda = candidate; break }
             lambda = candidate
         }
-        let k = w.reduce(0) { $0 + logI0($1 * lambda) }
+        let k = m * w.reduce(0) { $0 + logI0($1 * lambda) }
         let wHat = (2 * (lambda * s - k)).squareRoot()
-        let uHat = lambda * kSecond(lambda, w).squareRoot()
+        let uHat = lambda * (m * kSecond(lambda, w)).squareRoot()
         if wHat < 1e-3 { return log10(normalUpper(s / variance.squareRoot())) }
         // P ≈ φ(ŵ) · (R(ŵ) + 1/û − 1/ŵ), with R the Mills ratio Q(z)/φ(z).
         let bracket = millsRatio(wHat) + 1 / uHat - 1 / wHat
