@@ -183,23 +183,41 @@ public final class Embedder: Sendable {
     }
 
     /// plane += bilinear upsampling of `field` (cell centres at the cells' middles), rounded and clamped.
+    /// Along a row the upsampled field is linear between two cell centres, so each stretch is a
+    /// ramp added by a tight loop the compiler vectorises.
     static func addBilinear(_ field: [Float], gridWidth gw: Int, gridHeight gh: Int, to plane: LumaPlane) {
         let w = plane.width, h = plane.height
-        var x0 = [Int](repeating: 0, count: w), x1 = [Int](repeating: 0, count: w), tx = [Float](repeating: 0, count: w)
-        for x in 0..<w {
-            let f = min(max((Float(x) + 0.5) * Float(gw) / Float(w) - 0.5, 0), Float(gw - 1))
-            x0[x] = Int(f); x1[x] = min(x0[x] + 1, gw - 1); tx[x] = f - Float(x0[x])
+        // Pixel x sits at grid coordinate (x + 0.5)·gw/w − 0.5; stretches end where it crosses a centre.
+        let scaleX = Float(gw) / Float(w)
+        var breaks = [0]
+        for u in 0..<gw {
+            let x = Int(((Float(u) + 0.5) / scaleX - 0.5).rounded(.up))
+            if x > breaks.last! && x < w { breaks.append(x) }
         }
+        breaks.append(w)
         var row = [Float](repeating: 0, count: gw)
+        var ramp = [Float](repeating: 0, count: w)
         for y in 0..<h {
             let f = min(max((Float(y) + 0.5) * Float(gh) / Float(h) - 0.5, 0), Float(gh - 1))
             let v0 = Int(f), v1 = min(v0 + 1, gh - 1), ty = f - Float(v0)
             for u in 0..<gw { row[u] = field[v0 * gw + u] * (1 - ty) + field[v1 * gw + u] * ty }
+            for b in 0..<(breaks.count - 1) {
+                let xs = breaks[b], xe = breaks[b + 1]
+                let gx = min(max((Float(xs) + 0.5) * scaleX - 0.5, 0), Float(gw - 1))
+                let u0 = min(Int(gx), gw - 1), u1 = min(u0 + 1, gw - 1)
+                let start = row[u0] + (row[u1] - row[u0]) * (gx - Float(u0))
+                // Flat beyond the outermost centres, linear between two centres.
+                let slope = (Float(xs) + 0.5) * scaleX - 0.5 < 0 || u0 == gw - 1 ? 0 : (row[u1] - row[u0]) * scaleX
+                for x in xs..<xe { ramp[x] = start + slope * Float(x - xs) }
+            }
             let base = y * plane.stride
-            for x in 0..<w {
-                let add = row[x0[x]] * (1 - tx[x]) + row[x1[x]] * tx[x]
-                let v = Float(plane.pixels[base + x]) + add
-                plane.pixels[base + x] = UInt8(min(max(v.rounded(), 0), 255))
+            let pixels = plane.pixels
+            ramp.withUnsafeBufferPointer { r in
+                // Clamp, then truncate v + 0.5: rounding without a libm call, so the loop vectorises.
+                for x in 0..<w {
+                    let v = min(max(Float(pixels[base + x]) + r[x] + 0.5, 0), 255.5)
+                    pixels[base + x] = UInt8(truncatingIfNeeded: Int32(v))
+                }
             }
         }
     }
