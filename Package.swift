@@ -36,7 +36,7 @@ let package = Package(
         ),
         .target(name: "TestSupport", dependencies: ["FrameMarkMedia"], path: "Tests/TestSupport"),
         .testTarget(name: "FrameMarkCoreTests", dependencies: ["FrameMarkCore"]),
-        .testTarget(name: "FrameMarkMediaTests", dependencies: ["FrameMarkMedia", "TestSupport"]),
+        .testTarget(name: "FrameMarkMediaTests", dependencies: ["FrameMarkMedia", "FrameMarkPipeline", "TestSupport"]),
         .testTarget(name: "FrameMarkPipelineTests", dependencies: ["FrameMarkPipeline", "FrameMarkMedia", "TestSupport"]),
         .testTarget(name: "FrameMarkCLITests", dependencies: ["framemark", "TestSupport"]),
     ]
