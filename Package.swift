@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["FrameMarkMedia"], path: "Tests/TestSupport"),
         .testTarget(name: "FrameMarkCoreTests", dependencies: ["FrameMarkCore"]),
         .testTarget(name: "FrameMarkMediaTests", dependencies: ["FrameMarkMedia", "FrameMarkPipeline", "TestSupport"]),
-        .testTarget(name: "FrameMarkPipelineTests", dependencies: ["FrameMarkPipeline", "FrameMarkMedia", "TestSupport"]),
+        .testTarget(name: "FrameMarkPipelineTests", dependencies: ["FrameMarkPipeline", "FrameMarkMedia", "FrameMarkCore", "TestSupport"]),
         .testTarget(name: "FrameMarkCLITests", dependencies: ["framemark", "TestSupport"]),
     ]
 )
