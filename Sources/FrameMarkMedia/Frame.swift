@@ -17,18 +17,6 @@ public final class Frame: @unchecked Sendable {
         self.init(taking: p)
     }
 
-    /// A new yuv420p frame with its own buffers, every plane filled with black (Y=16, U=V=128).
-    public convenience init(width: Int, height: Int) throws {
-        self.init()
-        pointer.pointee.width = Int32(width)
-        pointer.pointee.height = Int32(height)
-        pointer.pointee.format = AV_PIX_FMT_YUV420P.rawValue
-        try check(av_frame_get_buffer(pointer, 0), "allocating a \(width)x\(height) frame")
-        for plane in 0..<3 {
-            withPlane(plane) { rows, _ in rows.update(repeating: plane == 0 ? 16 : 128) }
-        }
-    }
-
     deinit {
         var p: UnsafeMutablePointer<AVFrame>? = pointer
         av_frame_free(&p)

@@ -13,6 +13,8 @@ public struct TranscodeSummary: Sendable {
     public var height: Int
     /// Streams the output container could not hold (named in a warning by the CLI).
     public var droppedStreams: [StreamInfo]
+    /// Video packets the decoder rejected as corrupt and that were skipped.
+    public var corruptPackets: Int
 }
 
 /// Streams a video through decode → [stage on the worker pool] → H.264 encode → mux.
@@ -68,6 +70,6 @@ public struct Transcoder {
         }
         return TranscodeSummary(frames: writer.framesWritten, seconds: Date().timeIntervalSince(start),
                                 width: reader.video.width, height: reader.video.height,
-                                droppedStreams: writer.droppedStreams)
+                                droppedStreams: writer.droppedStreams, corruptPackets: reader.corruptPackets)
     }
 }

@@ -11,6 +11,7 @@ public struct EmbedSummary: Sendable {
     public var width: Int
     public var height: Int
     public var droppedStreams: [StreamInfo]
+    public var corruptPackets: Int
 }
 
 /// Marks every frame of a video and re-encodes it: the transcode pipeline with the embedder as its stage.
@@ -42,7 +43,8 @@ public struct WatermarkEmbedding {
             info.video = video
         })
         return EmbedSummary(message: message, frames: summary.frames, seconds: summary.seconds,
-                            width: summary.width, height: summary.height, droppedStreams: summary.droppedStreams)
+                            width: summary.width, height: summary.height, droppedStreams: summary.droppedStreams,
+                            corruptPackets: summary.corruptPackets)
     }
 
     /// A message derived from the input file's content (the first 64 bits of its SHA-256).

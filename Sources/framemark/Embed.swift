@@ -38,9 +38,7 @@ struct Embed: ParsableCommand {
                 transcoder: Transcoder(settings: encode.settings, jobs: encode.jobs, quiet: encode.quiet, progressLabel: "embed"),
                 strength: strength)
             let summary = try embedding.run(input: input, output: output, key: key, message: payload)
-            for stream in summary.droppedStreams {
-                printWarning("\(input): stream \(stream.index) (\(stream.kind.rawValue), \(stream.codec)) cannot go into \(output) and was left out")
-            }
+            warnAboutLosses(input: input, output: output, dropped: summary.droppedStreams, corruptPackets: summary.corruptPackets)
             if json {
                 try printJSON(["file": input, "output": output, "message": payload.hex, "frames": summary.frames,
                                "width": summary.width, "height": summary.height, "strength": Double(strength),

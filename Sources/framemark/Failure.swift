@@ -46,3 +46,13 @@ private func installInterruptCleanup() {
         interruptSources.append(source)
     }
 }
+
+/// Warnings every re-encoding command gives about what it could not carry over.
+func warnAboutLosses(input: String, output: String, dropped: [StreamInfo], corruptPackets: Int) {
+    for stream in dropped {
+        printWarning("\(input): stream \(stream.index) (\(stream.kind.rawValue), \(stream.codec)) cannot go into \(output) and was left out")
+    }
+    if corruptPackets > 0 {
+        printWarning("\(input): \(corruptPackets) corrupt video packet(s) skipped")
+    }
+}

@@ -18,9 +18,7 @@ struct Transcode: ParsableCommand {
         try reportingFailures {
             let transcoder = Transcoder(settings: encode.settings, jobs: encode.jobs, quiet: encode.quiet, progressLabel: "transcode")
             let summary = try transcoder.run(input: input, output: output)
-            for stream in summary.droppedStreams {
-                printWarning("\(input): stream \(stream.index) (\(stream.kind.rawValue), \(stream.codec)) cannot go into \(output) and was left out")
-            }
+            warnAboutLosses(input: input, output: output, dropped: summary.droppedStreams, corruptPackets: summary.corruptPackets)
             print("\(output): \(summary.frames) frames, \(summary.width)x\(summary.height), \(String(format: "%.2f", summary.seconds)) s")
         }
     }
