@@ -123,6 +123,13 @@ public final class MediaReader {
         }
     }
 
+    /// How long `frame` is shown, in the stream time base: its own duration when the decoder
+    /// knows it, else one frame at the average rate.
+    func frameDuration(_ frame: Frame) -> Int64 {
+        let d = frame.pointer.pointee.pkt_duration
+        return d > 0 ? d : frameStep
+    }
+
     /// Gives every frame a strictly increasing timestamp: the decoder's best effort, else the previous plus one frame.
     private func stamp(_ frame: Frame, bestEffort: Int64) {
         var pts = bestEffort == AVCodes.noPTS ? nil : bestEffort

@@ -8,7 +8,7 @@ public final class MediaWriter {
     public let path: String
     let temporaryPath: String
     private let muxer: Muxer
-    private let encoder: H264Encoder
+    private let encoder: VideoEncoder
     private let videoOut: Int
     private var streamMap: [Int: Int] = [:]
     private let inputTimeBases: [AVRational]
@@ -42,7 +42,7 @@ public final class MediaWriter {
         let demuxer = reader.demuxer
         inputTimeBases = (0..<demuxer.streamCount).map { demuxer.stream($0).pointee.time_base }
         let inVideo = demuxer.stream(reader.videoIndex)
-        encoder = try H264Encoder(like: reader.decoder, timeBase: inVideo.pointee.time_base,
+        encoder = try VideoEncoder(like: reader.decoder, timeBase: inVideo.pointee.time_base,
                                   frameRate: inVideo.pointee.avg_frame_rate, settings: settings,
                                   globalHeader: muxer.needsGlobalHeader)
         av_dict_copy(&muxer.context.pointee.metadata, demuxer.context.pointee.metadata, 0)

@@ -31,3 +31,17 @@ public enum MediaProbe {
                            streams: demuxer.streams, videoStream: video, frameCount: count)
     }
 }
+
+extension MediaProbe {
+    /// Total bytes of the main video stream's packets: what its bitrate is made of.
+    public static func videoBytes(_ path: String) throws -> Int {
+        let demuxer = try Demuxer(path: path)
+        guard let video = demuxer.bestVideoStream() else { throw MediaError(path: path, "no video stream (not a video file)") }
+        let packet = Packet()
+        var bytes = 0
+        while try demuxer.read(into: packet) == .packet {
+            if packet.streamIndex == video { bytes += Int(packet.pointer.pointee.size) }
+        }
+        return bytes
+    }
+}

@@ -44,3 +44,49 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("--crf"), bad.stderr)
     }
 }
+
+extension CommandLineTests {
+    func testSurviveListsAttacksAndRejectsUnknownOnes() throws {
+        let list = try runCommand(Self.executable, ["survive", "x.mp4", "--attacks", "list"])
+        XCTAssertEqual(list.status, 0, list.stderr)
+        for name in ["crf23", "h265_crf28", "vp9_crf40", "quarter", "rot270", "gamma1.4", "concat", "crop80_half_crf28"] {
+            XCTAssertTrue(list.stdout.contains(name), name)
+        }
+        let bad = try runCommand(Self.executable, ["survive", "x.mp4", "--key", "k", "--attacks", "crf23,warp9"])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("unknown attack 'warp9'"), bad.stderr)
+    }
+
+    func testEmbedAndDetectJSON() throws {
+        let clips = try ClipFactory("cli-mark")
+        defer { clips.cleanUp() }
+        let input = try clips.ffmpeg(["-i", RepositorySamples.astronautPan, "-t", "1", "-c", "copy"], output: "in.mp4")
+        let out = clips.path("marked.mp4")
+        var env = ProcessInfo.processInfo.environment
+        env["FRAMEMARK_KEY"] = "cli-key"
+        let e = try runCommand(Self.executable, ["embed", input, "-o", out, "--message", "00c0ffee12345678", "--preset", "veryfast", "--json"], environment: env)
+        XCTAssertEqual(e.status, 0, e.stderr)
+        XCTAssertFalse(e.stdout.contains("cli-key") || e.stderr.contains("cli-key"), "the key is never printed")
+        let d = try runCommand(Self.executable, ["detect", out, "--json"], environment: env)
+        XCTAssertEqual(d.status, 0, d.stderr)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(d.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(json["detected"] as? Bool, true)
+        XCTAssertEqual(json["message"] as? String, "00c0ffee12345678")
+        XCTAssertGreaterThan(json["confidence"] as? Double ?? 0, 0.999999999)
+        let transform = try XCTUnwrap(json["transform"] as? [String: Any])
+        XCTAssertEqual(transform["flip"] as? String, "none")
+        XCTAssertEqual(transform["rotation_degrees"] as? Int, 0)
+        XCTAssertEqual(transform["inverted"] as? Bool, false)
+        let frames = try XCTUnwrap(json["frames"] as? [[String: Any]])
+        let count = try Oracle.videoFrameTimes(input).count
+        XCTAssertEqual(frames.count, count)
+        let segments = try XCTUnwrap(json["segments"] as? [[String: Any]])
+        XCTAssertEqual(segments.first?["start_frame"] as? Int, 0)
+        XCTAssertEqual(segments.last?["end_frame"] as? Int, count)
+        env["FRAMEMARK_KEY"] = "other-key"
+        let w = try runCommand(Self.executable, ["detect", out, "--json"], environment: env)
+        let wrong = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(w.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(wrong["detected"] as? Bool, false)
+        XCTAssertTrue(wrong["message"] is NSNull)
+    }
+}

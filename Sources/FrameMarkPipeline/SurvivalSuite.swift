@@ -1,0 +1,106 @@
+import FrameMarkCore
+import FrameMarkMedia
+import Foundation
+
+/// One attack's outcome.
+public struct AttackResult: Sendable {
+    public var name: String
+    public var detected: Bool
+    public var message: Message?
+    public var messageOK: Bool
+    public var frameDetectionRate: Double
+    public var log10PValue: Double
+    public var seconds: Double
+}
+
+/// What `survive` measured for one strength.
+public struct SurvivalReport: Sendable {
+    public var input: String
+    public var strength: Float?
+    /// Luma PSNR / SSIM of the marked output against the source (nil with `--marked`).
+    public var psnr: Double?
+    public var ssim: Double?
+    /// Video bytes of the marked output over those of `transcode` at the same settings, minus 1.
+    public var bitrateIncrease: Double?
+    public var attacks: [AttackResult]
+}
+
+/// Embeds (unless the input is already marked), runs attacks on the marked video in-process
+/// (libavfilter + libavcodec), and detects each attacked copy.
+public struct SurvivalSuite {
+    public var settings: EncoderSettings
+    public var jobs: Int
+    public var quiet: Bool
+
+    public init(settings: EncoderSettings = EncoderSettings(), jobs: Int = ProcessInfo.processInfo.activeProcessorCount, quiet: Bool = true) {
+        self.settings = settings
+        self.jobs = max(1, jobs)
+        self.quiet = quiet
+    }
+
+    public func run(input: String, key: WatermarkKey, message: Message, strength: Float?, attacks: [Attack]) throws -> SurvivalReport {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("framemark-survive-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var report = SurvivalReport(input: input, strength: strength, attacks: [])
+        var marked = input
+        if let strength {
+            marked = folder.appendingPathComponent("marked.mp4").path
+            let control = folder.appendingPathComponent("control.mp4").path
+            let transcoder = Transcoder(settings: settings, jobs: jobs, quiet: quiet, progressLabel: "embed")
+            _ = try WatermarkEmbedding(transcoder: transcoder, strength: strength).run(input: input, output: marked, key: key, message: message)
+            _ = try Transcoder(settings: settings, jobs: jobs, quiet: quiet, progressLabel: "control").run(input: input, output: control)
+            let quality = try Self.quality(marked, against: input)
+            report.psnr = quality.psnr
+            report.ssim = quality.ssim
+            report.bitrateIncrease = Double(try MediaProbe.videoBytes(marked)) / Double(max(1, try MediaProbe.videoBytes(control))) - 1
+        }
+        let markedPath = marked
+        let video = try MediaReader(path: markedPath).video
+        // Two attacks at a time: each encode already uses several threads.
+        let results = Mutex<[Int: Result<AttackResult, Error>]>([:])
+        let width = min(2, attacks.count)
+        DispatchQueue.concurrentPerform(iterations: width) { lane in
+            for index in stride(from: lane, to: attacks.count, by: width) {
+                let attack = attacks[index]
+                let outcome = Result { () throws -> AttackResult in
+                    let start = Date()
+                    let attacked = folder.appendingPathComponent("attack-\(index).mkv").path
+                    try AttackRenderer.render(attack.recipe(video), input: markedPath, output: attacked)
+                    let verdict = try WatermarkDetection(jobs: 1, quiet: true).run(input: attacked, key: key).verdict
+                    try? FileManager.default.removeItem(atPath: attacked)
+                    let detectedFrames = verdict.frames.filter(\.detected).count
+                    return AttackResult(name: attack.name, detected: verdict.detected, message: verdict.message,
+                                        messageOK: verdict.message == message,
+                                        frameDetectionRate: Double(detectedFrames) / Double(max(1, verdict.frames.count)),
+                                        log10PValue: verdict.log10PValue, seconds: Date().timeIntervalSince(start))
+                }
+                results.withLock { $0[index] = outcome }
+            }
+        }
+        let collected = results.withLock { $0 }
+        report.attacks = try attacks.indices.map { index in
+            do { return try collected[index]!.get() } catch {
+                throw MediaError("attack \(attacks[index].name): \(error)")
+            }
+        }
+        return report
+    }
+
+    /// Luma PSNR and SSIM of `path` against `reference`, frame by frame in presentation order.
+    static func quality(_ path: String, against reference: String) throws -> PictureQuality {
+        let a = try MediaReader(path: path), b = try MediaReader(path: reference)
+        var quality = PictureQuality()
+        func nextFrame(_ r: MediaReader) throws -> Frame? {
+            while let item = try r.next() { if case .frame(let f) = item { return f } }
+            return nil
+        }
+        while let fa = try nextFrame(a), let fb = try nextFrame(b) {
+            guard fa.width == fb.width, fa.height == fb.height else { throw MediaError(path: path, "frame size differs from the source") }
+            fa.withLuma { la in fb.withLuma { lb in quality.add(la, lb) } }
+        }
+        return quality
+    }
+}
+
+import Synchronization

@@ -1,0 +1,56 @@
+import FrameMarkCore
+import FrameMarkMedia
+import FrameMarkPipeline
+import TestSupport
+import XCTest
+
+/// The in-process attacks mean what the ffmpeg command line means by them, and `survive` reports
+/// every row it was asked for.
+final class SurvivalSuiteTests: XCTestCase {
+    func testAttacksMatchTheCommandLine() throws {
+        let clips = try ClipFactory("attacks")
+        defer { clips.cleanUp() }
+        let input = try clips.ffmpeg(["-i", RepositorySamples.astronautPan, "-t", "1.2", "-vf", "scale=640:360",
+                                      "-c:v", "libx264", "-preset", "veryfast", "-crf", "16", "-an"], output: "in.mp4")
+        for name in ["hflip", "half", "rot90", "gamma1.4", "trim1s", "fps15", "invert"] {
+            let attack = try AttackCatalogue.select(name)[0]
+            let recipe = attack.recipe(try MediaReader(path: input).video)
+            let ours = clips.path("\(name)-ours.mkv")
+            try AttackRenderer.render(recipe, input: input, output: ours)
+            let reference = try clips.ffmpeg(["-i", input, "-vf", recipe.filter, "-c:v", "libx264", "-preset", "veryfast",
+                                              "-crf", "23", "-an"], output: "\(name)-cli.mkv")
+            XCTAssertEqual(try Oracle.videoFrameTimes(ours).count, try Oracle.videoFrameTimes(reference).count, name)
+            XCTAssertEqual(try Oracle.videoStreamEntry(ours, "width"), try Oracle.videoStreamEntry(reference, "width"), name)
+            XCTAssertGreaterThan(try Oracle.lumaPSNR(ours, reference: reference), 45, name)
+        }
+    }
+
+    func testUnknownAttackIsAClearError() {
+        XCTAssertThrowsError(try AttackCatalogue.select("crf23,warp9")) { error in
+            XCTAssertTrue("\(error)".contains("unknown attack 'warp9'"), "\(error)")
+        }
+        XCTAssertEqual(try AttackCatalogue.select("all").count, AttackCatalogue.all.count)
+        XCTAssertGreaterThanOrEqual(AttackCatalogue.all.count, 35)
+    }
+
+    func testSurviveReportsEveryRequestedRowWithQualityFigures() throws {
+        let clips = try ClipFactory("survive")
+        defer { clips.cleanUp() }
+        let input = try clips.ffmpeg(["-i", RepositorySamples.astronautPan, "-t", "1.2", "-c:v", "libx264", "-preset", "veryfast",
+                                      "-crf", "16", "-c:a", "copy"], output: "in.mp4")
+        let attacks = try AttackCatalogue.select("crf28,hflip,vp9_crf40")
+        let message = Message(0x0123_4567_89AB_CDEF)
+        let report = try SurvivalSuite(settings: EncoderSettings(crf: 18, preset: "veryfast"), jobs: 2)
+            .run(input: input, key: try WatermarkKey(string: "suite"), message: message, strength: 1, attacks: attacks)
+        XCTAssertEqual(report.attacks.map(\.name), ["crf28", "hflip", "vp9_crf40"])
+        XCTAssertGreaterThan(report.psnr ?? 0, 38)
+        XCTAssertGreaterThan(report.ssim ?? 0, 0.95)
+        XCTAssertNotNil(report.bitrateIncrease)
+        for row in report.attacks {
+            XCTAssertTrue(row.detected, row.name)
+            XCTAssertTrue(row.messageOK, row.name)
+            XCTAssertGreaterThan(row.frameDetectionRate, 0, row.name)
+            XCTAssertLessThan(row.log10PValue, -9, row.name)
+        }
+    }
+}
