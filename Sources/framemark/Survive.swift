@@ -31,6 +31,9 @@ struct Survive: ParsableCommand {
     @Flag(help: "Print JSON on stdout (one object, or a list when several strengths are swept).")
     var json = false
 
+    @Option(help: "Also write a self-contained HTML page with the matrix chart (and the strength sweep curve).")
+    var report: String?
+
     func validate() throws {
         if let message { _ = try Message(hex: message) }
         guard parsedStrengths != nil else { throw ValidationError("--strengths must be numbers between 0.5 and 2, comma-separated") }
@@ -58,6 +61,13 @@ struct Survive: ParsableCommand {
                 let report = try suite.run(input: input, key: key, message: payload, strength: strength, attacks: selected)
                 reports.append(report)
                 if !json { printTable(report, expected: payload) }
+            }
+            if let report {
+                do {
+                    try SurvivalReport.html(reports).write(toFile: report, atomically: true, encoding: .utf8)
+                } catch {
+                    throw CLIError("\(report): cannot write the report (\(error.localizedDescription))")
+                }
             }
             if json {
                 let objects = reports.map(Self.object)

@@ -54,3 +54,23 @@ final class SurvivalSuiteTests: XCTestCase {
         }
     }
 }
+
+extension SurvivalSuiteTests {
+    func testReportPageHasAChartPerStrengthAndTheSweepCurve() {
+        func report(_ strength: Float, _ psnr: Double, survived: Int) -> SurvivalReport {
+            let rows = (0..<4).map { i in
+                AttackResult(name: i == 0 ? "crop<75>" : "attack\(i)", detected: i < survived, message: nil, messageOK: i < survived,
+                             frameDetectionRate: Double(i) / 4, log10PValue: -Double(10 * i), seconds: 1)
+            }
+            return SurvivalReport(input: "/x/clip.mp4", strength: strength, psnr: psnr, ssim: 0.99, bitrateIncrease: 0.1, attacks: rows)
+        }
+        let html = SurvivalReport.html([report(0.7, 45.1, survived: 1), report(1, 44, survived: 3)])
+        XCTAssertTrue(html.hasPrefix("<!DOCTYPE html>"))
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 3, "two matrix charts and the sweep curve")
+        XCTAssertTrue(html.contains("Strength sweep"))
+        XCTAssertTrue(html.contains("crop&lt;75&gt;"), "names are escaped")
+        XCTAssertFalse(html.contains("crop<75>"))
+        XCTAssertTrue(html.contains("3/4 attacks survived"))
+        XCTAssertFalse(html.contains("http://") && html.contains("<script"), "self-contained: no scripts or remote files")
+    }
+}
