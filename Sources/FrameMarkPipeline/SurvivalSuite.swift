@@ -11,6 +11,17 @@ public struct AttackResult: Sendable {
     public var frameDetectionRate: Double
     public var log10PValue: Double
     public var seconds: Double
+
+    public init(name: String, detected: Bool, message: Message?, messageOK: Bool, frameDetectionRate: Double,
+                log10PValue: Double, seconds: Double) {
+        self.name = name
+        self.detected = detected
+        self.message = message
+        self.messageOK = messageOK
+        self.frameDetectionRate = frameDetectionRate
+        self.log10PValue = log10PValue
+        self.seconds = seconds
+    }
 }
 
 /// What `survive` measured for one strength.
@@ -23,6 +34,16 @@ public struct SurvivalReport: Sendable {
     /// Video bytes of the marked output over those of `transcode` at the same settings, minus 1.
     public var bitrateIncrease: Double?
     public var attacks: [AttackResult]
+
+    public init(input: String, strength: Float?, psnr: Double? = nil, ssim: Double? = nil, bitrateIncrease: Double? = nil,
+                attacks: [AttackResult]) {
+        self.input = input
+        self.strength = strength
+        self.psnr = psnr
+        self.ssim = ssim
+        self.bitrateIncrease = bitrateIncrease
+        self.attacks = attacks
+    }
 }
 
 /// Embeds (unless the input is already marked), runs attacks on the marked video in-process

@@ -58,9 +58,13 @@ final class SurvivalSuiteTests: XCTestCase {
 extension SurvivalSuiteTests {
     func testReportPageHasAChartPerStrengthAndTheSweepCurve() {
         func report(_ strength: Float, _ psnr: Double, survived: Int) -> SurvivalReport {
-            let rows = (0..<4).map { i in
-                AttackResult(name: i == 0 ? "crop<75>" : "attack\(i)", detected: i < survived, message: nil, messageOK: i < survived,
-                             frameDetectionRate: Double(i) / 4, log10PValue: -Double(10 * i), seconds: 1)
+            var rows: [AttackResult] = []
+            for i in 0..<4 {
+                let name = i == 0 ? "crop<75>" : "attack\(i)"
+                let rate = Double(i) / 4
+                let log10p = -10.0 * Double(i)
+                rows.append(AttackResult(name: name, detected: i < survived, message: nil, messageOK: i < survived,
+                                         frameDetectionRate: rate, log10PValue: log10p, seconds: 1))
             }
             return SurvivalReport(input: "/x/clip.mp4", strength: strength, psnr: psnr, ssim: 0.99, bitrateIncrease: 0.1, attacks: rows)
         }
