@@ -19,6 +19,20 @@ public struct AttackRecipe: Sendable, Hashable {
         self.options = options ?? Self.defaultOptions(codec)
     }
 
+    /// The same attack as ffmpeg command-line arguments after `-i INPUT` (the tests' oracle).
+    public var commandLineArguments: [String] {
+        var args: [String] = []
+        if filter.contains("[in]") {
+            args += ["-filter_complex", filter.replacingOccurrences(of: "[in]", with: "[0:v]")]
+        } else if filter != "null" {
+            args += ["-vf", filter]
+        }
+        args += ["-c:v", codec, "-crf", String(crf)]
+        for (key, value) in options.sorted(by: { $0.key < $1.key }) { args += ["-\(key)", value] }
+        if codec == "libvpx-vp9" { args += ["-b:v", "0"] }
+        return args
+    }
+
     static func defaultOptions(_ codec: String) -> [String: String] {
         switch codec {
         case "libx264": return ["preset": "veryfast"]
@@ -38,12 +52,16 @@ public enum AttackRenderer {
         let video = reader.video
         let stream = reader.demuxer.stream(reader.videoIndex)
         let graph = try FilterGraph(description: recipe.filter, width: video.width, height: video.height,
-                                    timeBase: video.timeBase, sampleAspect: Rational(stream.pointee.sample_aspect_ratio))
+                                    timeBase: video.timeBase, sampleAspect: Rational(stream.pointee.sample_aspect_ratio),
+                                    frameRate: video.frameRate)
         let temporary = output + ".framemark-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
         TemporaryFiles.shared.add(temporary)
         defer { TemporaryFiles.shared.remove(temporary); unlink(temporary) }
         let muxer = try Muxer(path: temporary, formatName: "matroska")
         var encoder: VideoEncoder?
+        var lastPTS: Int64?
+        let rate = graph.outputFrameRate
+        let encoderTimeBase = rate.num > 0 && rate.den > 0 ? av_inv_q(rate) : graph.outputTimeBase
         let packet = Packet()
         var written = 0
 
@@ -60,7 +78,7 @@ public enum AttackRenderer {
             var options = recipe.options
             options["crf"] = String(recipe.crf)
             let e = try VideoEncoder(codec: recipe.codec, width: graph.outputWidth, height: graph.outputHeight,
-                                     sampleAspect: graph.outputSampleAspect, timeBase: graph.outputTimeBase,
+                                     sampleAspect: graph.outputSampleAspect, timeBase: encoderTimeBase,
                                      frameRate: graph.outputFrameRate, globalHeader: muxer.needsGlobalHeader, options: options)
             let out = try muxer.addStream()
             try check(avcodec_parameters_from_context(out.pointee.codecpar, e.context), "configuring the attacked stream")
@@ -71,6 +89,14 @@ public enum AttackRenderer {
         }
         func pullAll() throws {
             while case .frame(let frame) = try graph.pull() {
+                // Encoders run their rate control on the time base: give them 1/frame rate, as
+                // the ffmpeg command line does, so an attack means the same bits as there.
+                if let pts = frame.pts {
+                    var p = av_rescale_q(pts, graph.outputTimeBase, encoderTimeBase)
+                    if let last = lastPTS, p <= last { p = last + 1 }
+                    frame.pts = p
+                    lastPTS = p
+                }
                 try open().send(frame)
                 written += 1
                 try drain()

@@ -54,6 +54,8 @@ final class VideoEncoder {
         ctx.pointee.sample_aspect_ratio = sampleAspect
         ctx.pointee.color_range = AVCOL_RANGE_MPEG
         ctx.pointee.thread_count = 0
+        // Quality-driven (CRF) everywhere: no bitrate cap (libvpx would otherwise cap at 200 kb/s).
+        ctx.pointee.bit_rate = 0
         if globalHeader { ctx.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER }
         configure(ctx)
         for (key, value) in options.sorted(by: { $0.key < $1.key }) {

@@ -10,11 +10,13 @@ final class FilterGraph {
     enum Step { case frame(Frame), needsInput, endOfStream }
 
     /// - Parameters: the input pictures' geometry and time base, and the filter description.
-    init(description: String, width: Int, height: Int, timeBase: Rational, sampleAspect: Rational) throws {
+    init(description: String, width: Int, height: Int, timeBase: Rational, sampleAspect: Rational, frameRate: Rational?) throws {
         graph = avfilter_graph_alloc()
         guard let graph else { throw MediaError("out of memory") }
         let sar = sampleAspect.num > 0 && sampleAspect.den > 0 ? sampleAspect : Rational(1, 1)
-        let args = "video_size=\(width)x\(height):pix_fmt=\(AV_PIX_FMT_YUV420P.rawValue):time_base=\(timeBase.num)/\(timeBase.den):pixel_aspect=\(sar.num)/\(sar.den)"
+        var args = "video_size=\(width)x\(height):pix_fmt=\(AV_PIX_FMT_YUV420P.rawValue):time_base=\(timeBase.num)/\(timeBase.den):pixel_aspect=\(sar.num)/\(sar.den)"
+        // The frame rate travels to the encoder, whose rate control depends on it.
+        if let frameRate, frameRate.value != nil { args += ":frame_rate=\(frameRate.num)/\(frameRate.den)" }
         var src: UnsafeMutablePointer<AVFilterContext>?
         var snk: UnsafeMutablePointer<AVFilterContext>?
         do {

@@ -90,3 +90,28 @@ extension CommandLineTests {
         XCTAssertTrue(wrong["message"] is NSNull)
     }
 }
+
+extension CommandLineTests {
+    /// `survive --json` on a small clip: one row per attack of the matrix, with every field.
+    func testSurviveJSONHasEveryRow() throws {
+        let clips = try ClipFactory("cli-survive")
+        defer { clips.cleanUp() }
+        let input = try clips.ffmpeg(["-i", RepositorySamples.astronautPan, "-t", "1.2", "-vf", "scale=640:360",
+                                      "-c:v", "libx264", "-preset", "veryfast", "-crf", "16", "-c:a", "copy"], output: "in.mp4")
+        let r = try runCommand(Self.executable, ["survive", input, "--key", "k", "--message", "00c0ffee12345678",
+                                                 "--preset", "veryfast", "--json", "--report", clips.path("r.html")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        for key in ["input", "strength", "psnr_db", "ssim", "bitrate_increase"] { XCTAssertNotNil(json[key], key) }
+        let rows = try XCTUnwrap(json["attacks"] as? [[String: Any]])
+        let list = try runCommand(Self.executable, ["survive", "x", "--attacks", "list"])
+        XCTAssertEqual(rows.count, list.stdout.split(separator: "\n").count)
+        for row in rows {
+            for key in ["name", "detected", "message_ok", "frame_detection_rate", "log10_p_value", "seconds"] {
+                XCTAssertNotNil(row[key], "\(row["name"] ?? "?"): \(key)")
+            }
+        }
+        let page = try String(contentsOfFile: clips.path("r.html"), encoding: .utf8)
+        XCTAssertTrue(page.contains("<svg"))
+    }
+}
