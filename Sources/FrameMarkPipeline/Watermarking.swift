@@ -3,17 +3,6 @@ import FrameMarkCore
 import FrameMarkMedia
 import Foundation
 
-/// What `embed` did.
-public struct EmbedSummary: Sendable {
-    public var message: Message
-    public var frames: Int
-    public var seconds: Double
-    public var width: Int
-    public var height: Int
-    public var droppedStreams: [StreamInfo]
-    public var corruptPackets: Int
-}
-
 /// Marks every frame of a video and re-encodes it: the transcode pipeline with the embedder as its stage.
 public struct WatermarkEmbedding {
     public var transcoder: Transcoder
@@ -24,11 +13,11 @@ public struct WatermarkEmbedding {
         self.strength = strength
     }
 
-    public func run(input: String, output: String, key: WatermarkKey, message: Message) throws -> EmbedSummary {
+    public func run(input: String, output: String, key: WatermarkKey, message: Message) throws -> TranscodeSummary {
         let embedder = Embedder(layout: WatermarkLayout(key: key), message: message, strength: strength)
         let info = InfoBox()
         let turnstile = Turnstile()
-        let summary = try transcoder.run(input: input, output: output, stage: { frame, index in
+        return try transcoder.run(input: input, output: output, stage: { frame, index in
             let time = info.video.map { $0.secondsFromStart(frame.pts ?? 0) } ?? 0
             // Measuring and painting run in parallel; deciding the mark runs in frame order,
             // because each frame's mark starts from the previous one's.
@@ -42,9 +31,6 @@ public struct WatermarkEmbedding {
             }
             info.video = video
         })
-        return EmbedSummary(message: message, frames: summary.frames, seconds: summary.seconds,
-                            width: summary.width, height: summary.height, droppedStreams: summary.droppedStreams,
-                            corruptPackets: summary.corruptPackets)
     }
 
     /// A message derived from the input file's content (the first 64 bits of its SHA-256).
