@@ -52,7 +52,9 @@ public final class ClipAnalyzer {
     /// The hypothesis and message fixed once, and the pooled phasors of every frame seen since.
     private struct Locked {
         var o: Int, s: Int, g: Int, t: Int
-        var message: Message?
+        var message: Message? { didSet { codedMessage = message.map(Payload.codedMessage) } }
+        /// The message's coded bits, once it is known: every later frame is tested with them.
+        var codedMessage: [UInt8]?
         var pilotSum: [(re: Double, im: Double)]
         var bitSum: [(re: Double, im: Double)]
         var count: Int
@@ -139,8 +141,8 @@ public final class ClipAnalyzer {
             statistic += cos(phases[i] - Float.pi * Float(layout.pilotBits[j]))
             terms += 1
         }
-        if let message = l.message {
-            for (i, b) in Payload.codedMessage(message).enumerated() {
+        if let coded = l.codedMessage {
+            for (i, b) in coded.enumerated() {
                 statistic += cos(phases[layout.messageRange.lowerBound + i] - Float.pi * Float(b))
                 terms += 1
             }

@@ -33,9 +33,28 @@ struct GridSampler {
         }
     }
 
+    /// For each pixel row: the first cell row it falls in and its weight there, and its weight in
+    /// the next cell row (a row on a boundary feeds both; cells are at least a row tall).
+    struct RowWeights {
+        var cell: [Int32], weight: [Float], nextWeight: [Float]
+
+        init(spans: [Span], pixels: Int) {
+            cell = [Int32](repeating: -1, count: pixels)
+            weight = [Float](repeating: 0, count: pixels)
+            nextWeight = [Float](repeating: 0, count: pixels)
+            for (gy, span) in spans.enumerated() {
+                for y in span.first...span.last {
+                    let w = y == span.first ? span.firstWeight : (y == span.last ? span.lastWeight : 1)
+                    guard w > 0 else { continue }
+                    if cell[y] < 0 { cell[y] = Int32(gy); weight[y] = w } else { nextWeight[y] = w }
+                }
+            }
+        }
+    }
+
     /// Samples several grids in one pass over the plane (each row is read once for all of them).
     static func sample(_ plane: LumaPlane, grids: [(sampler: GridSampler, out: UnsafeMutableBufferPointer<Float>)]) {
-        var boxed: [(sampler: GridSampler, out: UnsafeMutableBufferPointer<Float>, columns: [Span], rowCells: [[(cell: Int, weight: Float)]])] = []
+        var boxed: [(sampler: GridSampler, out: UnsafeMutableBufferPointer<Float>, columns: [Span], rows: RowWeights)] = []
         for (sampler, out) in grids {
             precondition(out.count >= sampler.gridWidth * sampler.gridHeight)
             if plane.width < sampler.gridWidth || plane.height < sampler.gridHeight {
@@ -43,15 +62,8 @@ struct GridSampler {
                 continue
             }
             out.update(repeating: 0)
-            // For each pixel row, the cell rows it falls in and with what weight.
-            var rowCells = [[(cell: Int, weight: Float)]](repeating: [], count: plane.height)
-            for (gy, span) in spans(pixels: plane.height, cells: sampler.gridHeight).enumerated() {
-                for y in span.first...span.last {
-                    let weight = y == span.first ? span.firstWeight : (y == span.last ? span.lastWeight : 1)
-                    if weight > 0 { rowCells[y].append((gy, weight)) }
-                }
-            }
-            boxed.append((sampler, out, spans(pixels: plane.width, cells: sampler.gridWidth), rowCells))
+            let rows = RowWeights(spans: spans(pixels: plane.height, cells: sampler.gridHeight), pixels: plane.height)
+            boxed.append((sampler, out, spans(pixels: plane.width, cells: sampler.gridWidth), rows))
         }
         guard !boxed.isEmpty else { return }
         let px = UnsafeBufferPointer(plane.pixels)
@@ -69,9 +81,10 @@ struct GridSampler {
                     rowSums[gx] = v
                 }
                 let gw = grid.sampler.gridWidth
-                for (gy, weight) in grid.rowCells[y] {
-                    let base = gy * gw
-                    for gx in 0..<gw { grid.out[base + gx] += weight * rowSums[gx] }
+                let gy = Int(grid.rows.cell[y]), w0 = grid.rows.weight[y], w1 = grid.rows.nextWeight[y]
+                for gx in 0..<gw { grid.out[gy * gw + gx] += w0 * rowSums[gx] }
+                if w1 > 0 {
+                    for gx in 0..<gw { grid.out[(gy + 1) * gw + gx] += w1 * rowSums[gx] }
                 }
             }
         }
