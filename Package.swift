@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "FrameMarkPipeline", targets: ["FrameMarkPipeline"]),
         .library(name: "FrameMarkMedia", targets: ["FrameMarkMedia"]),
         .library(name: "FrameMarkCore", targets: ["FrameMarkCore"]),
+        .library(name: "FrameMarkForensics", targets: ["FrameMarkForensics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,17 +26,20 @@ let package = Package(
         .target(name: "FrameMarkMedia", dependencies: ["CFFmpeg"]),
         // The watermark itself, on plain planes of pixels: no FFmpeg here.
         .target(name: "FrameMarkCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Aggregation over time: segments, source times, tamper regions, the HTML report. No FFmpeg.
+        .target(name: "FrameMarkForensics", dependencies: ["FrameMarkCore"]),
         // Streaming transcode with the ordered worker pool; sees Swift types only.
-        .target(name: "FrameMarkPipeline", dependencies: ["FrameMarkMedia", "FrameMarkCore"]),
+        .target(name: "FrameMarkPipeline", dependencies: ["FrameMarkMedia", "FrameMarkCore", "FrameMarkForensics"]),
         .executableTarget(
             name: "framemark",
             dependencies: [
-                "FrameMarkPipeline", "FrameMarkMedia", "FrameMarkCore",
+                "FrameMarkPipeline", "FrameMarkMedia", "FrameMarkCore", "FrameMarkForensics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "TestSupport", dependencies: ["FrameMarkMedia"], path: "Tests/TestSupport"),
         .testTarget(name: "FrameMarkCoreTests", dependencies: ["FrameMarkCore"]),
+        .testTarget(name: "FrameMarkForensicsTests", dependencies: ["FrameMarkForensics", "FrameMarkCore"]),
         .testTarget(name: "FrameMarkMediaTests", dependencies: ["FrameMarkMedia", "FrameMarkPipeline", "TestSupport"]),
         .testTarget(name: "FrameMarkPipelineTests", dependencies: ["FrameMarkPipeline", "FrameMarkMedia", "FrameMarkCore", "TestSupport"]),
         .testTarget(name: "FrameMarkCLITests", dependencies: ["framemark", "TestSupport"]),

@@ -9,6 +9,26 @@ public struct FrameVerdict: Sendable {
     public var detected: Bool
     /// The second of the original clip this frame was marked in (mod 2^14), when it was read.
     public var sourceSecond: Int?
+    /// The picture's detail at the grid's scale (see `FrameObservation.detail`), in luma levels.
+    public var detail: Float = 0
+    /// The time code's soft bits, most significant first: Σ over repeats of cos(bit phase),
+    /// positive for a 0. Empty before the hypothesis is locked.
+    public var timeSoft: [Float] = []
+    /// How far each known-bit projection (the coded message, then the pilots; see
+    /// `ProjectionMap`) lies from its lattice point, in steps × 254 (±127 = half a step).
+    /// Nil while the message is unknown. A projection whose cells were edited lands anywhere.
+    public var latticeErrors: [Int8]?
+}
+
+/// Where the cells of the known-bit projections lie in the examined frame, under the transform
+/// the detector found: the link between a projection's lattice error and a place in the picture.
+public struct ProjectionMap: Sendable {
+    /// The working grid as laid over the examined frame (swapped for quarter turns).
+    public let gridWidth: Int
+    public let gridHeight: Int
+    public let cellsPerProjection: Int
+    /// Cell indices (x + y·gridWidth), `cellsPerProjection` per projection, in `latticeErrors` order.
+    public let cells: [Int32]
 }
 
 /// The clip's verdict: detected or not, how sure, which message, which transform was undone.
@@ -20,6 +40,8 @@ public struct ClipVerdict: Sendable {
     public var message: Message?
     public var hypothesis: Hypothesis
     public var frames: [FrameVerdict]
+    /// Where each lattice error of `frames` lies in the picture (nil when nothing was locked).
+    public var projectionMap: ProjectionMap?
 }
 
 /// Aggregates frame observations over a clip.
@@ -43,7 +65,7 @@ public final class ClipAnalyzer {
 
     let detector: FrameDetector
     let lockAfter: Int
-    private var stored: [(index: Int, time: Double, upright: [Float16], turned: [Float16])] = []
+    private var stored: [(index: Int, time: Double, upright: [Float16], turned: [Float16], detail: Float)] = []
     private var frames: [FrameVerdict] = []
     private var locked: Locked?
     private var tailTables: [Int: UnitTailTable] = [:]
@@ -68,10 +90,10 @@ public final class ClipAnalyzer {
     /// Adds the next frame (in presentation order).
     public func add(_ observation: FrameObservation, index: Int, timeSeconds: Double) {
         if locked != nil {
-            fold(observation.upright, observation.turned, index: index, time: timeSeconds)
+            fold(observation.upright, observation.turned, index: index, time: timeSeconds, detail: observation.detail)
             return
         }
-        stored.append((index, timeSeconds, observation.upright.map { Float16($0) }, observation.turned.map { Float16($0) }))
+        stored.append((index, timeSeconds, observation.upright.map { Float16($0) }, observation.turned.map { Float16($0) }, observation.detail))
         if stored.count >= lockAfter { lock() }
     }
 
@@ -79,14 +101,29 @@ public final class ClipAnalyzer {
         if locked == nil { lock() }
         guard let locked, locked.count > 0 else {
             return ClipVerdict(detected: false, log10PValue: 0, message: nil,
-                               hypothesis: Hypothesis(orientationIndex: 0, signIndex: 0, gainIndex: Hypothesis.gains.count / 2), frames: frames)
+                               hypothesis: Hypothesis(orientationIndex: 0, signIndex: 0, gainIndex: Hypothesis.gains.count / 2), frames: frames,
+                               projectionMap: nil)
         }
         let log10p = clipLog10P(locked)
         let detected = log10p <= Self.clipLog10Threshold
         return ClipVerdict(detected: detected, log10PValue: log10p, message: detected ? locked.message : nil,
                            hypothesis: Hypothesis(orientationIndex: locked.o, signIndex: locked.s, gainIndex: locked.g, toneIndex: locked.t),
-                           frames: frames)
+                           frames: frames, projectionMap: projectionMap(orientation: locked.o))
     }
+
+    private func projectionMap(orientation o: Int) -> ProjectionMap {
+        let n = layout.cellsPerProjection
+        let swapped = Orientation.allCases[o].swapsAxes
+        let oriented = layout.orientedCells[o]
+        var cells: [Int32] = []
+        for i in knownBitProjections { cells.append(contentsOf: oriented[(i * n)..<((i + 1) * n)]) }
+        return ProjectionMap(gridWidth: swapped ? layout.gridHeight : layout.gridWidth,
+                             gridHeight: swapped ? layout.gridWidth : layout.gridHeight,
+                             cellsPerProjection: n, cells: cells)
+    }
+
+    /// The projections whose bits are known once the message is: the coded message, then the pilots.
+    private var knownBitProjections: [Int] { Array(layout.messageRange) + Array(layout.pilotRange) }
 
     // MARK: - Steps
 
@@ -96,27 +133,53 @@ public final class ClipAnalyzer {
         locked = Locked(o: best.o, s: best.s, g: best.g, t: best.t, message: nil,
                         pilotSum: .init(repeating: (0, 0), count: k), bitSum: .init(repeating: (0, 0), count: k), count: 0)
         // Pool the stored frames first, read the message, then give each stored frame its verdict.
-        let phases = stored.map { phasesOf($0.upright.map { Float($0) }, $0.turned.map { Float($0) }) }
-        for p in phases { pool(p) }
+        let projections = stored.map { projectionsOf($0.upright.map { Float($0) }, $0.turned.map { Float($0) }) }
+        for (entry, p) in zip(stored, projections) where entry.detail >= WatermarkDesign.minimumDetail { pool(phasesOf(p)) }
         if let l = locked, l.count > 0, clipLog10P(l) <= Self.clipLog10Threshold {
             locked?.message = Payload.decodeMessage(layout.messageRange.map { Float(l.bitSum[$0].re) })
         }
-        for (entry, p) in zip(stored, phases) { judge(p, index: entry.index, time: entry.time) }
+        for (entry, p) in zip(stored, projections) { judge(p, index: entry.index, time: entry.time, detail: entry.detail) }
         stored = []
     }
 
-    private func fold(_ upright: [Float], _ turned: [Float], index: Int, time: Double) {
-        let p = phasesOf(upright, turned)
-        pool(p)
-        judge(p, index: index, time: time)
+    private func fold(_ upright: [Float], _ turned: [Float], index: Int, time: Double, detail: Float) {
+        let p = projectionsOf(upright, turned)
+        if detail >= WatermarkDesign.minimumDetail { pool(phasesOf(p)) }
+        judge(p, index: index, time: time, detail: detail)
     }
 
-    /// Bit phases of every projection of one frame under the locked hypothesis.
-    private func phasesOf(_ upright: [Float], _ turned: [Float]) -> [Float] {
+    /// Projections of one frame under the locked orientation and tone curve.
+    private func projectionsOf(_ upright: [Float], _ turned: [Float]) -> [Float] {
         guard let l = locked else { return [] }
-        let p = detector.projections(upright: upright, turned: turned, orientation: l.o, tone: Hypothesis.tones[l.t])
-        let gain = Hypothesis.gains[l.g], sign = Hypothesis.signs[l.s]
+        return detector.projections(upright: upright, turned: turned, orientation: l.o, tone: Hypothesis.tones[l.t])
+    }
+
+    /// Bit phases of every projection under the locked sign and gain, times `factor`.
+    private func phasesOf(_ p: [Float], factor: Float = 1) -> [Float] {
+        guard let l = locked else { return [] }
+        let gain = Hypothesis.gains[l.g] * factor, sign = Hypothesis.signs[l.s]
         return p.indices.map { detector.bitPhase(p[$0], $0, gain: gain, sign: sign) }
+    }
+
+    /// Gain factors a single frame is also read at: a local edit (a box painted over the picture)
+    /// changes the frame's contrast and so the scale its projections are measured in.
+    static let frameGainFactors: [Float] = (0...140).map { exp(log(0.7) + Float($0) * (log(1.4) - log(0.7)) / 140) }
+
+    /// Σ cos of the known bits' phases: the pilots, and the coded message once known.
+    private func knownBitStatistic(_ phases: [Float], _ l: Locked) -> (statistic: Float, terms: Int) {
+        var statistic: Float = 0
+        var terms = 0
+        for (j, i) in layout.pilotRange.enumerated() {
+            statistic += cos(phases[i] - Float.pi * Float(layout.pilotBits[j]))
+            terms += 1
+        }
+        if let coded = l.codedMessage {
+            for (i, b) in coded.enumerated() {
+                statistic += cos(phases[layout.messageRange.lowerBound + i] - Float.pi * Float(b))
+                terms += 1
+            }
+        }
+        return (statistic, terms)
     }
 
     private func pool(_ phases: [Float]) {
@@ -133,28 +196,49 @@ public final class ClipAnalyzer {
     }
 
     /// The frame's own test: pilots, plus the message's coded bits when the message is known.
-    private func judge(_ phases: [Float], index: Int, time: Double) {
+    /// Once the message is known the frame is also read at its own gain (best of
+    /// `frameGainFactors`, so × their count), and the better of the two tests is reported
+    /// (so × 2): a frame with part of its picture replaced still shows the mark in the rest.
+    private func judge(_ projections: [Float], index: Int, time: Double, detail: Float) {
         guard let l = locked else { return }
-        var statistic: Float = 0
-        var terms = 0
-        for (j, i) in layout.pilotRange.enumerated() {
-            statistic += cos(phases[i] - Float.pi * Float(layout.pilotBits[j]))
-            terms += 1
+        guard detail >= WatermarkDesign.minimumDetail else {
+            frames.append(FrameVerdict(index: index, timeSeconds: time, log10PValue: 0, detected: false, sourceSecond: nil, detail: detail))
+            return
         }
-        if let coded = l.codedMessage {
-            for (i, b) in coded.enumerated() {
-                statistic += cos(phases[layout.messageRange.lowerBound + i] - Float.pi * Float(b))
-                terms += 1
-            }
-        }
+        var phases = phasesOf(projections)
+        let (statistic, terms) = knownBitStatistic(phases, l)
         let table = tailTable(terms)
-        let log10p = min(0, table.log10Tail(Double(statistic)) + log10(Double(Hypothesis.count)))
-        let detected = log10p <= Self.frameLog10Threshold
-        var second: Int?
-        if detected {
-            second = Payload.decodeTime(layout.timeRange.map { cos(phases[$0]) })
+        var raw = table.log10Tail(Double(statistic))
+        if l.codedMessage != nil {
+            var best = (statistic: -Float.infinity, factor: Float(1))
+            for f in Self.frameGainFactors {
+                let s = knownBitStatistic(phasesOf(projections, factor: f), l).statistic
+                if s > best.statistic { best = (s, f) }
+            }
+            let local = table.log10Tail(Double(best.statistic)) + log10(Double(Self.frameGainFactors.count))
+            if local < raw { phases = phasesOf(projections, factor: best.factor) }
+            raw = min(raw, local) + log10(2)
         }
-        frames.append(FrameVerdict(index: index, timeSeconds: time, log10PValue: log10p, detected: detected, sourceSecond: second))
+        let log10p = min(0, raw + log10(Double(Hypothesis.count)))
+        let detected = log10p <= Self.frameLog10Threshold
+        let timeCos = layout.timeRange.map { cos(phases[$0]) }
+        let bits = WatermarkDesign.timeBits
+        let timeSoft = (0..<bits).map { b in (0..<WatermarkDesign.timeRepeats).reduce(Float(0)) { $0 + timeCos[$1 * bits + b] } }
+        var errors: [Int8]?
+        if let coded = l.codedMessage {
+            var e = [Int8]()
+            e.reserveCapacity(coded.count + layout.pilotRange.count)
+            func add(_ phase: Float) {
+                let turns = phase / (2 * Float.pi)
+                e.append(Int8(clamping: Int(((turns - turns.rounded()) * 254).rounded())))
+            }
+            for (i, b) in coded.enumerated() { add(phases[layout.messageRange.lowerBound + i] - Float.pi * Float(b)) }
+            for (j, i) in layout.pilotRange.enumerated() { add(phases[i] - Float.pi * Float(layout.pilotBits[j])) }
+            errors = e
+        }
+        frames.append(FrameVerdict(index: index, timeSeconds: time, log10PValue: log10p, detected: detected,
+                                   sourceSecond: detected ? Payload.decodeTime(timeCos) : nil,
+                                   detail: detail, timeSoft: timeSoft, latticeErrors: errors))
     }
 
     private func clipLog10P(_ l: Locked) -> Double {
@@ -176,10 +260,11 @@ public final class ClipAnalyzer {
         return t
     }
 
-    /// At most `limit` stored frames, evenly spread.
+    /// At most `limit` stored frames with detail enough, evenly spread.
     private func spread(_ limit: Int) -> [Int] {
-        if stored.count <= limit { return Array(stored.indices) }
-        return (0..<limit).map { $0 * stored.count / limit }
+        let usable = stored.indices.filter { stored[$0].detail >= WatermarkDesign.minimumDetail }
+        if usable.count <= limit { return usable }
+        return (0..<limit).map { usable[$0 * usable.count / limit] }
     }
 
     /// The tone curve, orientation, sign and gain whose pooled pilot phasors agree best with the

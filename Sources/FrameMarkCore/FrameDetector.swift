@@ -5,6 +5,9 @@ import Foundation
 public struct FrameObservation: Sendable {
     let upright: [Float]
     let turned: [Float]
+    /// The picture's detail at the grid's scale: RMS of the high-passed grid, in 8-bit luma levels.
+    /// Black, flat and faded frames are near 0; they cannot carry a mark.
+    let detail: Float
 }
 
 /// Measures frames for the mark of one key; safe to call from several threads.
@@ -27,7 +30,22 @@ public final class FrameDetector: Sendable {
                 GridSampler.sample(plane, grids: [(GridSampler(gridWidth: gw, gridHeight: gh), u), (GridSampler(gridWidth: gh, gridHeight: gw), t)])
             }
         }
-        return FrameObservation(upright: upright, turned: turned)
+        return FrameObservation(upright: upright, turned: turned, detail: detail(upright))
+    }
+
+    private func detail(_ grid: [Float]) -> Float {
+        var scratch = [Float](repeating: 0, count: grid.count)
+        var hp = scratch
+        grid.withUnsafeBufferPointer { g in
+            scratch.withUnsafeMutableBufferPointer { s in
+                hp.withUnsafeMutableBufferPointer {
+                    GridFilter.highPass(g, width: layout.gridWidth, height: layout.gridHeight, radius: WatermarkDesign.highPassRadius, scratch: s, out: $0)
+                }
+            }
+        }
+        var energy: Float = 0
+        for v in hp { energy += v * v }
+        return (energy / Float(max(hp.count, 1))).squareRoot()
     }
 
     /// Normalised projections (projectionCount values) of one orientation of a frame, after

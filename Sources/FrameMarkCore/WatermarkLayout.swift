@@ -17,6 +17,10 @@ public enum WatermarkDesign {
     public static let tolerance: Float = 0.2
     /// A mark further than this (in steps) from the picture's own projection is started afresh.
     public static let retargetLimit: Float = 0.6
+    /// Frames with less detail than this (RMS of the high-passed grid, luma levels) are black or
+    /// flat: their projections are the dither alone, the same every frame, so they are left out of
+    /// the clip's statistics and never reported as marked.
+    public static let minimumDetail: Float = 0.5
     /// Floor of the standard deviation a frame is normalised by (flat frames get a weaker mark).
     public static let scaleFloor: Float = 8
     /// Message bits + CRC-32, convolutionally coded at rate 1/2 with a 6-bit tail: 204 coded bits.

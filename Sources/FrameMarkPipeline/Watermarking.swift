@@ -1,5 +1,6 @@
 import Crypto
 import FrameMarkCore
+import FrameMarkForensics
 import FrameMarkMedia
 import Foundation
 
@@ -53,6 +54,8 @@ final class InfoBox: @unchecked Sendable {
 public struct DetectionReport: Sendable {
     public var file: String
     public var verdict: ClipVerdict
+    /// Segments, source times and tamper regions.
+    public var forensics: ForensicReport
     public var video: VideoInfo
     public var seconds: Double
 }
@@ -90,6 +93,16 @@ public struct WatermarkDetection {
         }
         take(try pool.finish())
         progress.finish(count)
-        return DetectionReport(file: input, verdict: analyzer.finish(), video: video, seconds: Date().timeIntervalSince(start))
+        let verdict = analyzer.finish()
+        let forensics = Forensics().analyze(verdict, frameDuration: Self.frameDuration(verdict.frames.map(\.timeSeconds), video))
+        return DetectionReport(file: input, verdict: verdict, forensics: forensics, video: video, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// The typical time between frames: the median step of the timestamps, else the stream's rate.
+    static func frameDuration(_ times: [Double], _ video: VideoInfo) -> Double {
+        let steps = zip(times.dropFirst(), times).map { $0 - $1 }.filter { $0 > 0 }.sorted()
+        if !steps.isEmpty { return steps[steps.count / 2] }
+        if let r = video.frameRate, r.num > 0, r.den > 0 { return Double(r.den) / Double(r.num) }
+        return 1.0 / 25
     }
 }

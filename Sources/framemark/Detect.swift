@@ -1,5 +1,6 @@
 import ArgumentParser
 import FrameMarkCore
+import FrameMarkForensics
 import FrameMarkMedia
 import FrameMarkPipeline
 
@@ -45,10 +46,13 @@ import Foundation
 enum DetectionJSON {
     static func object(_ report: DetectionReport) -> [String: Any?] {
         let v = report.verdict
-        let frames: [[String: Any]] = v.frames.map {
-            ["index": $0.index, "time_seconds": rounded($0.timeSeconds), "confidence": rounded($0.confidence, 9),
-             "log10_p_value": rounded($0.log10PValue, 3), "detected": $0.detected,
-             "source_second": $0.sourceSecond as Any? ?? NSNull()]
+        let frames: [[String: Any]] = zip(v.frames, report.forensics.frames).map { f, x in
+            var o: [String: Any] = ["index": f.index, "time_seconds": rounded(f.timeSeconds), "confidence": rounded(f.confidence, 9),
+                                    "log10_p_value": rounded(f.log10PValue, 3), "detected": f.detected,
+                                    "detail": rounded(Double(f.detail), 3),
+                                    "source_time_seconds": x.sourceTimeSeconds.map { rounded($0) } as Any? ?? NSNull()]
+            if !x.regions.isEmpty { o["regions"] = x.regions.map(region) }
+            return o
         }
         return [
             "file": report.file, "detected": v.detected, "confidence": v.confidence,
@@ -60,27 +64,26 @@ enum DetectionJSON {
                           "gain": rounded(Double(v.hypothesis.gain), 3),
                           "gamma": rounded(Double(v.hypothesis.tone), 3)] as [String: Any],
             "frames": frames,
-            "segments": segments(v, report.video),
+            "segments": segments(report.forensics),
             "seconds": rounded(report.seconds, 3),
         ]
     }
 
-    /// Runs of frames with the same per-frame verdict: `intact` where detected, `unverifiable`
-    /// elsewhere (finer kinds come with the edit-forensics work).
-    static func segments(_ v: ClipVerdict, _ video: VideoInfo) -> [[String: Any]] {
-        var out: [[String: Any]] = []
-        var start = 0
-        let frames = v.frames
-        func end(at i: Int) {
-            guard i > start else { return }
-            let endTime = i < frames.count ? frames[i].timeSeconds : frames[i - 1].timeSeconds + 1 / (video.frameRate?.value ?? 25)
-            out.append(["kind": frames[start].detected ? "intact" : "unverifiable",
-                        "start_frame": start, "end_frame": i,
-                        "start_seconds": rounded(frames[start].timeSeconds), "end_seconds": rounded(endTime)])
-            start = i
+    static func segments(_ report: ForensicReport) -> [[String: Any]] {
+        report.segments.map { s in
+            var o: [String: Any] = ["kind": s.kind.rawValue, "start_frame": s.startFrame, "end_frame": s.endFrame,
+                                    "start_seconds": rounded(s.startSeconds), "end_seconds": rounded(s.endSeconds),
+                                    "confidence": rounded(s.confidence, 6)]
+            if let a = s.originalStartSeconds, let b = s.originalEndSeconds {
+                o["original_start_seconds"] = rounded(a)
+                o["original_end_seconds"] = rounded(b)
+            }
+            if s.kind == .tampered { o["regions"] = s.regions.map(region) }
+            return o
         }
-        for i in frames.indices.dropFirst() where frames[i].detected != frames[i - 1].detected { end(at: i) }
-        end(at: frames.count)
-        return out
+    }
+
+    static func region(_ r: Region) -> [String: Double] {
+        ["x": rounded(r.x, 4), "y": rounded(r.y, 4), "w": rounded(r.w, 4), "h": rounded(r.h, 4)]
     }
 }

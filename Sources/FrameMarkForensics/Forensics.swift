@@ -1,0 +1,250 @@
+import Foundation
+import FrameMarkCore
+
+/// Edit forensics: turns a clip's per-frame verdicts into segments (what each stretch of the clip
+/// is), source times and tamper regions. See docs/forensics.md for the method.
+public struct Forensics: Sendable {
+    /// Frames whose detail (RMS of the high-passed working grid, luma levels) is below this carry
+    /// too little picture for a mark to survive: unverifiable, never foreign.
+    public var flatDetail: Float = 2.5
+    /// Shortest run of unmarked frames reported as foreign; shorter runs are misses inside marked footage.
+    public var minForeignSeconds = 0.3
+    /// Shortest cut reported: shorter gaps are boundary frames whose time code was misread.
+    public var minCutSeconds = 0.25
+    /// Shortest run of flat frames reported on its own as unverifiable.
+    public var minUnverifiableFrames = 2
+    /// Tamper evidence (best box's Σ ℓ per frame, nats) above which a frame's mark is missing in part.
+    public var tamperThreshold: Float = 20
+    /// Boxes larger than this share of the picture are not "part of the picture": a frame whose
+    /// mark is weak all over (a fade, a heavy re-encode) is not tampered.
+    public var maxTamperArea = 0.6
+    /// Frames either side pooled for a frame's tamper evidence.
+    public var tamperWindowSeconds = 0.24
+    /// Shortest tampered run reported.
+    public var minTamperSeconds = 0.4
+
+    public init() {}
+
+    private enum Label { case marked, foreign, flat }
+
+    public func analyze(_ verdict: ClipVerdict, frameDuration: Double) -> ForensicReport {
+        let frames = verdict.frames
+        let n = frames.count
+        let d = frameDuration > 0 ? frameDuration : 1.0 / 25
+        var report = ForensicReport(segments: [], frames: [FrameForensics](repeating: FrameForensics(), count: n), heatMaps: [:],
+                                    blockColumns: 0, blockRows: 0)
+        guard n > 0 else { return report }
+        func endTime(_ i: Int) -> Double { i < n ? frames[i].timeSeconds : frames[n - 1].timeSeconds + d }
+
+        // 1. Each frame: marked, foreign (content but no mark) or flat.
+        var labels: [Label] = frames.map { f in
+            if verdict.detected && f.detected { return .marked }
+            return f.detail < flatDetail ? .flat : .foreign
+        }
+        if verdict.detected {
+            absorbShortRuns(&labels, minForeign: max(3, Int((minForeignSeconds / d).rounded())))
+            recoverWeakMarks(&labels, frames: frames)
+        }
+
+        // 2. Where marked frames came from.
+        var cosines: [Float] = []
+        for f in frames where f.detected {
+            guard let e = f.latticeErrors, cosines.count < 100_000 else { continue }
+            cosines.append(contentsOf: e.map { cos(2 * Float.pi * Float($0) / 254) })
+        }
+        let timeline = Timeline(times: frames.map(\.timeSeconds),
+                                soft: frames.map { verdict.detected && $0.detected ? $0.timeSoft : nil },
+                                frameDuration: d, bitWeight: Timeline.bitWeight(cosines: cosines))
+
+        // 3. Runs: marked runs split wherever the offset changes.
+        var runs: [Segment] = []
+        var start = 0
+        for i in 1...n {
+            let boundary = i == n || labels[i] != labels[start]
+                || (labels[i] == .marked && abs(timeline.offsets[i] - timeline.offsets[start]) > timeline.resolution / 2)
+            guard boundary else { continue }
+            let kind: SegmentKind = labels[start] == .marked ? .intact : labels[start] == .foreign ? .foreign : .unverifiable
+            var segment = Segment(kind: kind, startFrame: start, endFrame: i, startSeconds: frames[start].timeSeconds,
+                                  endSeconds: endTime(i), confidence: 0)
+            if kind == .intact {
+                let o = timeline.offsets[start]
+                segment.originalStartSeconds = frames[start].timeSeconds + o
+                segment.originalEndSeconds = endTime(i) + o
+                for f in start..<i { report.frames[f].sourceTimeSeconds = frames[f].timeSeconds + o }
+            }
+            runs.append(segment)
+            start = i
+        }
+
+        // 4. Order: duplicates, then the longest in-order chain is intact, the rest reordered; cuts between.
+        classifyOrder(&runs, tolerance: max(minCutSeconds, 2 * d))
+        runs = insertCuts(runs, minimum: max(minCutSeconds, 2 * d))
+
+        // 5. Confidence of each segment's kind.
+        let missRate = markedMissRate(labels: labels, frames: frames)
+        for k in runs.indices {
+            let s = runs[k]
+            switch s.kind {
+            case .intact, .reordered, .duplicated, .tampered:
+                let best = frames[s.startFrame..<s.endFrame].map(\.log10PValue).min() ?? 0
+                runs[k].confidence = 1 - min(1, pow(10, best) * Double(s.frameCount))
+            case .foreign:
+                runs[k].confidence = 1 - pow(missRate, Double(s.frameCount))
+            case .unverifiable:
+                runs[k].confidence = Double(frames[s.startFrame..<s.endFrame].filter { $0.detail < flatDetail }.count) / Double(max(1, s.frameCount))
+            case .cut:
+                break
+            }
+        }
+        for k in runs.indices where runs[k].kind == .cut {
+            let before = k > 0 ? runs[k - 1].confidence : 1, after = k + 1 < runs.count ? runs[k + 1].confidence : 1
+            runs[k].confidence = min(before, after)
+        }
+
+        // 6. Tamper regions inside marked segments.
+        if verdict.detected, let map = verdict.projectionMap {
+            runs = locateTampering(runs, verdict: verdict, map: map, frameDuration: d, report: &report)
+        }
+        report.segments = runs
+        return report
+    }
+
+    /// Unmarked runs too short to be inserted footage become part of the marked footage around
+    /// them (a frame the codec hurt); short flat runs likewise. Unmarked frames that touch flat
+    /// ones (the edges of a fade) count as flat.
+    private func absorbShortRuns(_ labels: inout [Label], minForeign: Int) {
+        let n = labels.count
+        var i = 0
+        while i < n {
+            guard labels[i] == .foreign else { i += 1; continue }
+            var j = i
+            while j < n && labels[j] == .foreign { j += 1 }
+            if j - i < minForeign {
+                let touchesFlat = (i > 0 && labels[i - 1] == .flat) || (j < n && labels[j] == .flat)
+                for k in i..<j { labels[k] = touchesFlat ? .flat : .marked }
+            }
+            i = j
+        }
+        i = 0
+        while i < n {
+            guard labels[i] == .flat else { i += 1; continue }
+            var j = i
+            while j < n && labels[j] == .flat { j += 1 }
+            let between = (i > 0 && labels[i - 1] == .marked) && (j < n && labels[j] == .marked)
+            if j - i < minUnverifiableFrames && between { for k in i..<j { labels[k] = .marked } }
+            i = j
+        }
+    }
+
+    /// A run of frames that fail one by one may still carry the mark together (a fade, a region
+    /// painted over): pooled over the run, the known bits' phasors are tested exactly as the clip
+    /// is. Runs where the mark is found are marked footage; only the rest is foreign.
+    private func recoverWeakMarks(_ labels: inout [Label], frames: [FrameVerdict]) {
+        var i = 0
+        while i < labels.count {
+            guard labels[i] == .foreign else { i += 1; continue }
+            var j = i
+            while j < labels.count && labels[j] == .foreign { j += 1 }
+            if Self.pooledLog10P(frames[i..<j]) <= ClipAnalyzer.frameLog10Threshold {
+                for k in i..<j { labels[k] = .marked }
+            }
+            i = j
+        }
+    }
+
+    /// log10 p of "no mark" for frames pooled: Σ Re zᵢ over the known-bit projections' pooled
+    /// phasors zᵢ, exact given their lengths (see `PhaseTest`), times the hypotheses tried.
+    static func pooledLog10P(_ frames: ArraySlice<FrameVerdict>) -> Double {
+        var re: [Double] = [], im: [Double] = []
+        for f in frames {
+            guard let errors = f.latticeErrors else { continue }
+            if re.isEmpty { re = [Double](repeating: 0, count: errors.count); im = re }
+            for (p, e) in errors.enumerated() {
+                let phase = 2 * Double.pi * Double(e) / 254
+                re[p] += cos(phase)
+                im[p] += sin(phase)
+            }
+        }
+        guard !re.isEmpty else { return 0 }
+        let weights = zip(re, im).map { ($0 * $0 + $1 * $1).squareRoot() }
+        return min(0, PhaseTest.log10Tail(statistic: re.reduce(0, +), weights: weights) + log10(Double(Hypothesis.count)))
+    }
+
+    /// Later copies of original content are `duplicated`; of the rest, the longest chain in
+    /// original order stays `intact` and everything else is `reordered`.
+    private func classifyOrder(_ runs: inout [Segment], tolerance: Double) {
+        let marked = runs.indices.filter { runs[$0].kind == .intact }
+        var seen: [(Double, Double)] = []
+        var candidates: [Int] = []
+        for k in marked {
+            let a = runs[k].originalStartSeconds!, b = runs[k].originalEndSeconds!
+            let overlap = seen.map { max(0, min(b, $0.1) - max(a, $0.0)) }.max() ?? 0
+            if overlap > tolerance { runs[k].kind = .duplicated } else { candidates.append(k) }
+            seen.append((a, b))
+        }
+        // Heaviest increasing chain by original start, weighted by frame count (n is small).
+        var weight = [Int](repeating: 0, count: candidates.count), previous = [Int](repeating: -1, count: candidates.count)
+        for (i, k) in candidates.enumerated() {
+            weight[i] = runs[k].frameCount
+            for j in 0..<i where runs[candidates[j]].originalEndSeconds! <= runs[k].originalStartSeconds! + tolerance {
+                if weight[j] + runs[k].frameCount > weight[i] { weight[i] = weight[j] + runs[k].frameCount; previous[i] = j }
+            }
+        }
+        var chain = Set<Int>()
+        if var i = weight.indices.max(by: { weight[$0] < weight[$1] }) {
+            while i >= 0 { chain.insert(candidates[i]); i = previous[i] }
+        }
+        for k in candidates where !chain.contains(k) { runs[k].kind = .reordered }
+    }
+
+    /// A zero-length `cut` before each in-order segment whose original start skips content that
+    /// no segment of the clip shows and that the unmarked time since the previous one cannot hold.
+    private func insertCuts(_ runs: [Segment], minimum: Double) -> [Segment] {
+        let shown = runs.filter { $0.kind != .foreign && $0.kind != .unverifiable }.compactMap { s in
+            s.originalStartSeconds.map { ($0, s.originalEndSeconds!) }
+        }
+        var out: [Segment] = []
+        var previousEnd = 0.0          // original time where the last in-order segment ended
+        var unmarkedSince = 0.0        // clip time since then not shown as marked footage
+        for s in runs {
+            if s.kind == .intact, let a = s.originalStartSeconds {
+                let missing = Self.uncovered(from: previousEnd, to: a, by: shown)
+                let length = missing.reduce(0) { $0 + $1.1 - $1.0 }
+                if length - unmarkedSince > minimum, let first = missing.first, let last = missing.last {
+                    out.append(Segment(kind: .cut, startFrame: s.startFrame, endFrame: s.startFrame, startSeconds: s.startSeconds,
+                                       endSeconds: s.startSeconds, confidence: 0, originalStartSeconds: first.0, originalEndSeconds: last.1))
+                }
+                previousEnd = max(previousEnd, s.originalEndSeconds!)
+                unmarkedSince = 0
+            } else if s.kind == .foreign || s.kind == .unverifiable {
+                unmarkedSince += s.endSeconds - s.startSeconds
+            }
+            out.append(s)
+        }
+        return out
+    }
+
+    /// Parts of [from, to) that none of `intervals` covers.
+    static func uncovered(from: Double, to: Double, by intervals: [(Double, Double)]) -> [(Double, Double)] {
+        guard to > from else { return [] }
+        var pieces = [(from, to)]
+        for (a, b) in intervals {
+            pieces = pieces.flatMap { p -> [(Double, Double)] in
+                if b <= p.0 || a >= p.1 { return [p] }
+                return [(p.0, a), (b, p.1)].filter { $0.1 - $0.0 > 1e-9 }
+            }
+        }
+        return pieces
+    }
+
+    /// How often a frame of marked footage with picture enough fails its own test: the chance
+    /// that a foreign-looking run is really marked footage the codec hurt.
+    private func markedMissRate(labels: [Label], frames: [FrameVerdict]) -> Double {
+        var misses = 0, total = 0
+        for (l, f) in zip(labels, frames) where l == .marked && f.detail >= flatDetail {
+            total += 1
+            if !f.detected { misses += 1 }
+        }
+        return (Double(misses) + 1) / (Double(total) + 2)
+    }
+}

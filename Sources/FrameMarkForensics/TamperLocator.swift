@@ -1,0 +1,173 @@
+import Foundation
+import FrameMarkCore
+
+/// Finds where in the picture the mark is gone.
+///
+/// Each known-bit projection sums a few cells spread over the whole frame. Where the picture is
+/// intact its value sits near its lattice point (a small error, spread by compression); where any
+/// of its cells was replaced it lands anywhere (a uniform error). The errors of a clip are fitted
+/// as a mixture (1 − π)·N(0, σ) + π·U, which gives each projection a log-likelihood ratio ℓ of
+/// "edited" against "as the clip usually is": ℓ = −log((1 − π)·φσ(e) + π), bounded by −log π so
+/// that a projection the codec broke anyway weighs little.
+///
+/// A box B of the picture explains every projection with a cell in it; its score is Σ ℓ over
+/// those projections. Boxes run over a grid of blocks (4 × 4 cells); the best box over a short
+/// window of frames is the region. Unedited frames score below zero for every box (intact
+/// projections have ℓ < 0); a replaced region scores high for the box that covers it.
+struct TamperLocator {
+    static let blockCells = 4
+
+    let blockColumns: Int
+    let blockRows: Int
+    /// Boxes as block ranges, and which projections each touches: `touch[p * boxes.count + b]`.
+    let boxes: [(x0: Int, y0: Int, x1: Int, y1: Int)]
+    private let touch: [Float]
+    /// Per block: the projections with a cell in it.
+    let blockProjections: [[Int]]
+    let projectionCount: Int
+    private let map: ProjectionMap
+
+    init(map: ProjectionMap) {
+        self.map = map
+        let b = Self.blockCells
+        blockColumns = (map.gridWidth + b - 1) / b
+        blockRows = (map.gridHeight + b - 1) / b
+        projectionCount = map.cells.count / map.cellsPerProjection
+        var blocksOf = [[Int]](repeating: [], count: projectionCount)
+        var perBlock = [[Int]](repeating: [], count: blockColumns * blockRows)
+        for p in 0..<projectionCount {
+            var seen = Set<Int>()
+            for j in 0..<map.cellsPerProjection {
+                let c = Int(map.cells[p * map.cellsPerProjection + j])
+                let block = (c / map.gridWidth) / b * blockColumns + (c % map.gridWidth) / b
+                if seen.insert(block).inserted { blocksOf[p].append(block); perBlock[block].append(p) }
+            }
+        }
+        blockProjections = perBlock
+        var boxes: [(Int, Int, Int, Int)] = []
+        for y0 in 0..<blockRows { for y1 in (y0 + 1)...blockRows { for x0 in 0..<blockColumns { for x1 in (x0 + 1)...blockColumns {
+            boxes.append((x0, y0, x1, y1))
+        } } } }
+        self.boxes = boxes
+        var touch = [Float](repeating: 0, count: projectionCount * boxes.count)
+        for p in 0..<projectionCount {
+            for (k, box) in boxes.enumerated() {
+                let columns = blockColumns
+                if blocksOf[p].contains(where: { let x = $0 % columns, y = $0 / columns; return x >= box.0 && x < box.2 && y >= box.1 && y < box.3 }) {
+                    touch[p * boxes.count + k] = 1
+                }
+            }
+        }
+        self.touch = touch
+    }
+
+    /// Adds the box scores of one frame's projection evidence to `scores` (one per box).
+    func addBoxScores(_ evidence: [Float], into scores: inout [Float]) {
+        let n = boxes.count
+        touch.withUnsafeBufferPointer { t in
+            scores.withUnsafeMutableBufferPointer { s in
+                for p in 0..<projectionCount {
+                    let l = evidence[p]
+                    let row = p * n
+                    for k in 0..<n { s[k] += l * t[row + k] }
+                }
+            }
+        }
+    }
+
+    /// Mean evidence of the projections touching each block: the heat map.
+    func blockMap(_ evidence: [Float]) -> [Float] {
+        blockProjections.map { ps in ps.isEmpty ? 0 : ps.reduce(Float(0)) { $0 + evidence[$1] } / Float(ps.count) }
+    }
+
+    /// A box in fractions of the examined frame.
+    func region(_ k: Int) -> Region {
+        let box = boxes[k]
+        let cw = Double(Self.blockCells) / Double(map.gridWidth), ch = Double(Self.blockCells) / Double(map.gridHeight)
+        let x0 = Double(box.x0) * cw, y0 = Double(box.y0) * ch
+        return Region(x: x0, y: y0, w: min(1, Double(box.x1) * cw) - x0, h: min(1, Double(box.y1) * ch) - y0)
+    }
+
+    func boxArea(_ k: Int) -> Double { region(k).area }
+
+    /// The best box at cell resolution near block box `k`, where a projection counts as touched
+    /// when a cell of it lies within the high-pass radius of the box (an edit reaches that far
+    /// into the high-passed grid), so the box found is the edit itself, not its halo.
+    func refinedRegion(around k: Int, evidence: [Float]) -> Region {
+        let b = Self.blockCells, r = WatermarkDesign.highPassRadius
+        let w = map.gridWidth, h = map.gridHeight, n = map.cellsPerProjection
+        let box = boxes[k]
+        func span(_ a: Int, _ limit: Int) -> [Int] { Array(max(0, a - b)...min(limit, a + b)) }
+        var best = (score: -Float.infinity, x0: box.x0 * b, y0: box.y0 * b, x1: min(w, box.x1 * b), y1: min(h, box.y1 * b))
+        let xs = map.cells.map { Int($0) % w }, ys = map.cells.map { Int($0) / w }
+        for x0 in span(box.x0 * b, w - 1) { for x1 in span(min(w, box.x1 * b), w) where x1 > x0 {
+            for y0 in span(box.y0 * b, h - 1) { for y1 in span(min(h, box.y1 * b), h) where y1 > y0 {
+                // Dilate by the radius, except at the frame's edges (nothing lies beyond them).
+                let dx0 = x0 - r, dx1 = x1 + r, dy0 = y0 - r, dy1 = y1 + r
+                var score: Float = 0
+                for p in 0..<projectionCount {
+                    for j in 0..<n {
+                        let c = p * n + j
+                        if xs[c] >= dx0 && xs[c] < dx1 && ys[c] >= dy0 && ys[c] < dy1 { score += evidence[p]; break }
+                    }
+                }
+                if score > best.score { best = (score, x0, y0, x1, y1) }
+            } }
+        } }
+        return Region(x: Double(best.x0) / Double(w), y: Double(best.y0) / Double(h),
+                      w: Double(best.x1 - best.x0) / Double(w), h: Double(best.y1 - best.y0) / Double(h))
+    }
+}
+
+/// The lattice errors of a clip as a two-part mixture, and each error's evidence of editing.
+struct ErrorModel {
+    /// Share of projections the codec scattered anyway, and the spread of the rest (in steps).
+    let outlierShare: Double
+    let sigma: Double
+    /// ℓ for each stored error value (−127…127).
+    let evidence: [Float]
+    /// Mean ℓ of an intact projection (negative) and of an edited one (positive).
+    let intactMean: Double
+    let editedMean: Double
+
+    init(errors: [[Int8]]) {
+        var counts = [Double](repeating: 0, count: 255)
+        for frame in errors { for e in frame { counts[Int(e) + 127] += 1 } }
+        let values = (0..<255).map { Double($0 - 127) / 254 }
+        let total = max(counts.reduce(0, +), 1)
+        var pi = 0.2, sigma = 0.1
+        // EM on the histogram: a few passes converge for this two-parameter mixture.
+        for _ in 0..<30 {
+            var wOut = 0.0, wIn = 0.0, sq = 0.0
+            for i in 0..<255 where counts[i] > 0 {
+                let g = (1 - pi) * Self.normal(values[i], sigma)
+                let r = g / (g + pi)
+                wIn += counts[i] * r
+                wOut += counts[i] * (1 - r)
+                sq += counts[i] * r * values[i] * values[i]
+            }
+            pi = min(max(wOut / total, 0.01), 0.9)
+            sigma = min(max((sq / max(wIn, 1)).squareRoot(), 0.02), 0.3)
+        }
+        outlierShare = pi
+        self.sigma = sigma
+        let evidence = values.map { Float(-log((1 - pi) * Self.normal($0, sigma) + pi)) }
+        self.evidence = evidence
+        editedMean = evidence.reduce(0.0) { $0 + Double($1) } / 255
+        var intact = 0.0, mass = 0.0
+        for (i, v) in values.enumerated() {
+            let density = (1 - pi) * Self.normal(v, sigma) + pi
+            intact += density * Double(evidence[i])
+            mass += density
+        }
+        intactMean = intact / mass
+    }
+
+    func evidence(_ errors: [Int8]) -> [Float] { errors.map { evidence[Int($0) + 127] } }
+
+    /// N(0, σ) density, wrapped once each side (errors live on a circle of one step).
+    static func normal(_ x: Double, _ sigma: Double) -> Double {
+        let c = 1 / (sigma * (2 * Double.pi).squareRoot())
+        return c * (exp(-x * x / (2 * sigma * sigma)) + exp(-(x - 1) * (x - 1) / (2 * sigma * sigma)) + exp(-(x + 1) * (x + 1) / (2 * sigma * sigma)))
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import FrameMarkCore
+
+/// Where each frame of an examined clip came from in the marked original.
+///
+/// Every marked frame carries the second of the original it was shown in. A frame at time t that
+/// came from original time t + o reads ⌊t + o⌋, so each frame narrows the offset o to a one-second
+/// window, and frames just after a second boundary narrow it to a frame. Edits change o: a cut
+/// moves it forward, an insert back, a reorder anywhere. The fit is a Viterbi path over candidate
+/// offsets: a frame pays the log-likelihood of the time-code bits it contradicts (capped, so that
+/// one bad frame cannot outvote a run), and changing the offset costs a fixed penalty, so a change
+/// needs several frames of consistent evidence.
+struct Timeline {
+    /// The offset (original time − frame time, seconds) of every frame on the fitted path.
+    let offsets: [Double]
+    /// Candidate offsets are multiples of this (half a frame of the examined clip).
+    let resolution: Double
+
+    /// Cost of changing the offset (nats).
+    static let switchPenalty: Float = 15
+    /// At most this much cost per frame (nats): a frame whose code is wrong cannot force a change alone.
+    static let frameCap: Float = 10
+
+    /// `soft` holds each frame's soft time bits (nil: no evidence, the frame passes at no cost);
+    /// `bitWeight` turns a soft bit into its log-likelihood ratio (see `bitWeight(cosines:)`).
+    init(times: [Double], soft: [[Float]?], frameDuration: Double, bitWeight: Float) {
+        let resolution = frameDuration / 2
+        self.resolution = resolution
+        let bits = WatermarkDesign.timeBits
+        let period = 1 << bits
+        // Candidate offsets: every half frame in each frame's one-second window, kept where at
+        // least three frames (or every frame, in a short clip) agree.
+        var support: [Int: Int] = [:]
+        var evidence = 0
+        for (t, s) in zip(times, soft) {
+            guard let s else { continue }
+            evidence += 1
+            let second = Double(Self.hardDecode(s))
+            let low = Int(((second - t) / resolution).rounded(.up))
+            let high = Int(((second + 1 - t) / resolution).rounded(.up))
+            for m in low..<high { support[m, default: 0] += 1 }
+        }
+        let need = min(3, max(1, evidence))
+        let candidates = support.filter { $0.value >= need }.keys.sorted()
+        guard !candidates.isEmpty else {
+            offsets = [Double](repeating: 0, count: times.count)
+            return
+        }
+        let m = candidates.count
+        // Viterbi: the best previous state is either the same offset or the overall best + penalty.
+        var cost = [Float](repeating: 0, count: m)
+        var switched = [Bool](repeating: false, count: times.count * m)
+        var bestBefore = [Int](repeating: 0, count: times.count)
+        var emission = [Float](repeating: 0, count: m)
+        for f in times.indices {
+            let (bestIndex, bestCost) = cost.indices.reduce((0, Float.infinity)) { cost[$1] < $0.1 ? ($1, cost[$1]) : $0 }
+            bestBefore[f] = bestIndex
+            if let s = soft[f] {
+                for (k, c) in candidates.enumerated() {
+                    let predicted = Self.second(at: times[f], offset: Double(c) * resolution, period: period)
+                    emission[k] = min(bitWeight * Self.contradiction(s, predicted), Self.frameCap)
+                }
+            } else {
+                for k in 0..<m { emission[k] = 0 }
+            }
+            for k in 0..<m {
+                let stay = cost[k], jump = bestCost + Self.switchPenalty
+                if f > 0 && jump < stay {
+                    cost[k] = jump + emission[k]
+                    switched[f * m + k] = true
+                } else {
+                    cost[k] = stay + emission[k]
+                }
+            }
+        }
+        var state = cost.indices.min { cost[$0] < cost[$1] }!
+        var path = [Int](repeating: 0, count: times.count)
+        for f in times.indices.reversed() {
+            path[f] = state
+            if switched[f * m + state] { state = bestBefore[f] }
+        }
+        // Within a run of one offset every offset of the run's feasible window costs the same, and
+        // the path may hold any of them. A window that holds an offset other runs use takes it
+        // (a block moved whole keeps its frames' alignment); otherwise the window's lowest, the
+        // tightest bound: a frame that reads second s at time t puts o at least s − t, exactly so
+        // for the frame just after a boundary when the clip's frames line up with the original's.
+        var runs: [(range: Range<Int>, lo: Int, hi: Int)] = []
+        var start = 0
+        for f in 1...times.count where f == times.count || path[f] != path[start] {
+            let run = start..<f
+            var costs = [Float](repeating: 0, count: m)
+            for (k, c) in candidates.enumerated() {
+                for g in run {
+                    if let s = soft[g] {
+                        costs[k] += min(bitWeight * Self.contradiction(s, Self.second(at: times[g], offset: Double(c) * resolution, period: period)), Self.frameCap)
+                    }
+                }
+            }
+            let limit = costs[path[start]] + 1e-3
+            var lo = path[start], hi = path[start]
+            while lo > 0, costs[lo - 1] <= limit, candidates[lo - 1] == candidates[lo] - 1 { lo -= 1 }
+            while hi < m - 1, costs[hi + 1] <= limit, candidates[hi + 1] == candidates[hi] + 1 { hi += 1 }
+            runs.append((run, candidates[lo], candidates[hi]))
+            start = f
+        }
+        var fitted = [Double](repeating: 0, count: times.count)
+        for (i, r) in runs.enumerated() {
+            let shared = runs.enumerated()
+                .filter { $0.offset != i && $0.element.hi - $0.element.lo <= 2 && $0.element.lo >= r.lo && $0.element.lo <= r.hi }
+                .max { $0.element.range.count < $1.element.range.count }
+            let chosen = r.hi - r.lo <= 2 ? r.lo : shared?.element.lo ?? r.lo
+            for g in r.range { fitted[g] = Double(chosen) * resolution }
+        }
+        offsets = fitted
+        if ProcessInfo.processInfo.environment["FRAMEMARK_DEBUG_TIME"] != nil {
+            for f in times.indices {
+                let read = soft[f].map { "\(Self.hardDecode($0)) |y| \($0.map { abs($0) }.min()!)" } ?? "-"
+                FileHandle.standardError.write("time \(f) t \(times[f]) read \(read) offset \(fitted[f])\n".data(using: .utf8)!)
+            }
+        }
+    }
+
+    /// A bit's soft value y is a sum of cosines cᵢ of its repeats' phases; with cᵢ ≈ N(±m, v) for
+    /// a 0 or a 1, its log-likelihood ratio is (2m/v)·y. m and v are measured on the clip's
+    /// known bits (the same projections, the same codec damage).
+    static func bitWeight(cosines: [Float]) -> Float {
+        guard cosines.count > 1 else { return 1 }
+        let mean = cosines.reduce(0, +) / Float(cosines.count)
+        let variance = cosines.reduce(Float(0)) { $0 + ($1 - mean) * ($1 - mean) } / Float(cosines.count - 1)
+        return min(max(2 * mean / max(variance, 1e-3), 0.5), 20)
+    }
+
+    /// The time code's value from its soft bits (most significant first, positive reads 0).
+    static func hardDecode(_ soft: [Float]) -> Int {
+        soft.reduce(0) { $0 << 1 | ($1 < 0 ? 1 : 0) }
+    }
+
+    /// The second of the original a frame at `time` shows under `offset`, as the embedder wrote it.
+    static func second(at time: Double, offset: Double, period: Int) -> Int {
+        let s = Int((time + offset + 1e-6).rounded(.down))
+        return ((s % period) + period) % period
+    }
+
+    /// Soft bits that disagree with `second`'s code, weighted by how sure each was.
+    static func contradiction(_ soft: [Float], _ second: Int) -> Float {
+        var cost: Float = 0
+        let n = soft.count
+        for (b, y) in soft.enumerated() {
+            let bit = (second >> (n - 1 - b)) & 1
+            if (bit == 0) != (y >= 0) { cost += abs(y) }
+        }
+        return cost
+    }
+}
