@@ -4,16 +4,12 @@ import FrameMarkCore
 extension Forensics {
     /// Splits marked segments where part of the picture lost its mark for long enough, and gives
     /// those `tampered` segments their region; fills the per-frame regions and heat maps.
-    func locateTampering(_ runs: [Segment], verdict: ClipVerdict, map: ProjectionMap, frameDuration d: Double,
+    func locateTampering(_ runs: [Segment], verdict: ClipVerdict, map: ProjectionMap, model: ErrorModel, frameDuration d: Double,
                          report: inout ForensicReport) -> [Segment] {
         let frames = verdict.frames
         let locator = TamperLocator(map: map)
         report.blockColumns = locator.blockColumns
         report.blockRows = locator.blockRows
-        let withErrors = frames.indices.filter { frames[$0].detected && frames[$0].latticeErrors != nil }
-        guard !withErrors.isEmpty else { return runs }
-        let sample = stride(from: 0, to: withErrors.count, by: max(1, withErrors.count / 400)).map { frames[withErrors[$0]].latticeErrors! }
-        let model = ErrorModel(errors: sample)
         let w = max(1, Int((tamperWindowSeconds / d).rounded()))
         let minRun = max(3, Int((minTamperSeconds / d).rounded()))
         let debug = ProcessInfo.processInfo.environment["FRAMEMARK_DEBUG_TAMPER"] != nil

@@ -36,10 +36,15 @@ public struct Forensics: Sendable {
         guard n > 0 else { return report }
         func endTime(_ i: Int) -> Double { i < n ? frames[i].timeSeconds : frames[n - 1].timeSeconds + d }
 
-        // 1. Each frame: marked, foreign (content but no mark) or flat.
+        // 1. Each frame: marked, foreign (content but no mark) or flat. A frame that fails its own
+        // test but whose lattice errors are likelier under the clip's error model than uniform is
+        // marked footage the codec hurt (a likelihood ratio, used only to place boundaries).
+        let model = verdict.detected ? Self.errorModel(frames) : nil
         var labels: [Label] = frames.map { f in
             if verdict.detected && f.detected { return .marked }
-            return f.detail < flatDetail ? .flat : .foreign
+            if f.detail < flatDetail { return .flat }
+            if let model, let e = f.latticeErrors, model.markedLogLikelihood(e) > 0 { return .marked }
+            return .foreign
         }
         if verdict.detected {
             absorbShortRuns(&labels, minForeign: max(3, Int((minForeignSeconds / d).rounded())))
@@ -54,7 +59,8 @@ public struct Forensics: Sendable {
         }
         let timeline = Timeline(times: frames.map(\.timeSeconds),
                                 soft: frames.map { verdict.detected && $0.detected ? $0.timeSoft : nil },
-                                frameDuration: d, bitWeight: Timeline.bitWeight(cosines: cosines))
+                                frameDuration: d, bitWeight: Timeline.bitWeight(cosines: cosines),
+                                breaks: Set((1..<n).filter { labels[$0] != labels[$0 - 1] }))
 
         // 3. Runs: marked runs split wherever the offset changes.
         var runs: [Segment] = []
@@ -102,11 +108,19 @@ public struct Forensics: Sendable {
         }
 
         // 6. Tamper regions inside marked segments.
-        if verdict.detected, let map = verdict.projectionMap {
-            runs = locateTampering(runs, verdict: verdict, map: map, frameDuration: d, report: &report)
+        if let model, let map = verdict.projectionMap {
+            runs = locateTampering(runs, verdict: verdict, map: map, model: model, frameDuration: d, report: &report)
         }
         report.segments = runs
         return report
+    }
+
+    /// The lattice-error model of the clip, fitted on frames that pass their own test.
+    static func errorModel(_ frames: [FrameVerdict]) -> ErrorModel? {
+        let withErrors = frames.indices.filter { frames[$0].detected && frames[$0].latticeErrors != nil }
+        guard !withErrors.isEmpty else { return nil }
+        let step = max(1, withErrors.count / 400)
+        return ErrorModel(errors: stride(from: 0, to: withErrors.count, by: step).map { frames[withErrors[$0]].latticeErrors! })
     }
 
     /// Unmarked runs too short to be inserted footage become part of the marked footage around

@@ -165,6 +165,9 @@ struct ErrorModel {
 
     func evidence(_ errors: [Int8]) -> [Float] { errors.map { evidence[Int($0) + 127] } }
 
+    /// log-likelihood ratio of a frame's errors: this clip's marked frames against no mark.
+    func markedLogLikelihood(_ errors: [Int8]) -> Float { -errors.reduce(Float(0)) { $0 + evidence[Int($1) + 127] } }
+
     /// N(0, σ) density, wrapped once each side (errors live on a circle of one step).
     static func normal(_ x: Double, _ sigma: Double) -> Double {
         let c = 1 / (sigma * (2 * Double.pi).squareRoot())

@@ -23,24 +23,32 @@ struct Timeline {
 
     /// `soft` holds each frame's soft time bits (nil: no evidence, the frame passes at no cost);
     /// `bitWeight` turns a soft bit into its log-likelihood ratio (see `bitWeight(cosines:)`).
-    init(times: [Double], soft: [[Float]?], frameDuration: Double, bitWeight: Float) {
+    /// `breaks` are frames where a stretch of marked footage starts or ends (foreign or flat
+    /// frames between): short runs are only merged within a stretch.
+    init(times: [Double], soft: [[Float]?], frameDuration: Double, bitWeight: Float, breaks: Set<Int> = []) {
         let resolution = frameDuration / 2
         self.resolution = resolution
         let bits = WatermarkDesign.timeBits
         let period = 1 << bits
-        // Candidate offsets: every half frame in each frame's one-second window, kept where at
-        // least three frames (or every frame, in a short clip) agree.
+        // Candidate offsets: every half frame of the one-second window that a stretch of frames
+        // reads. One frame's code is often misread at high compression, so the code is read from
+        // the soft bits pooled over half a second (most such stretches lie within one second).
         var support: [Int: Int] = [:]
-        var evidence = 0
-        for (t, s) in zip(times, soft) {
-            guard let s else { continue }
-            evidence += 1
-            let second = Double(Self.hardDecode(s))
-            let low = Int(((second - t) / resolution).rounded(.up))
-            let high = Int(((second + 1 - t) / resolution).rounded(.up))
+        let evidenceFrames = soft.indices.filter { soft[$0] != nil }
+        let window = max(1, Int((0.5 / frameDuration).rounded()))
+        var w = 0
+        while w < evidenceFrames.count {
+            let group = evidenceFrames[w..<min(evidenceFrames.count, w + window)]
+            var pooled = [Float](repeating: 0, count: bits)
+            for f in group { for b in 0..<bits { pooled[b] += soft[f]![b] } }
+            let t = times[group[group.startIndex + group.count / 2]]
+            let second = Double(Self.hardDecode(pooled))
+            let low = Int(((second - t - 0.5) / resolution).rounded(.down))
+            let high = Int(((second + 1.5 - t) / resolution).rounded(.up))
             for m in low..<high { support[m, default: 0] += 1 }
+            w += max(1, window / 2)
         }
-        let need = min(3, max(1, evidence))
+        let need = 1
         let candidates = support.filter { $0.value >= need }.keys.sorted()
         guard !candidates.isEmpty else {
             offsets = [Double](repeating: 0, count: times.count)
@@ -84,10 +92,31 @@ struct Timeline {
         // (a block moved whole keeps its frames' alignment); otherwise the window's lowest, the
         // tightest bound: a frame that reads second s at time t puts o at least s − t, exactly so
         // for the frame just after a boundary when the clip's frames line up with the original's.
-        var runs: [(range: Range<Int>, lo: Int, hi: Int)] = []
-        var start = 0
-        for f in 1...times.count where f == times.count || path[f] != path[start] {
-            let run = start..<f
+        // Runs shorter than a quarter second are the path changing its mind at the edge of a
+        // stretch without evidence: they join the run before them (or after, at the start).
+        let minRun = max(2, Int((0.25 / frameDuration).rounded()))
+        func runsOf(_ path: [Int]) -> [Range<Int>] {
+            var out: [Range<Int>] = []
+            var start = 0
+            for f in 1...path.count where f == path.count || path[f] != path[start] || breaks.contains(f) { out.append(start..<f); start = f }
+            return out
+        }
+        var merged = true
+        while merged {
+            merged = false
+            let ranges = runsOf(path)
+            guard ranges.count > 1 else { break }
+            for (i, r) in ranges.enumerated() where r.filter({ soft[$0] != nil }).count < minRun {
+                let before = i > 0 && !breaks.contains(r.lowerBound) ? path[ranges[i - 1].lowerBound] : nil
+                let after = i + 1 < ranges.count && !breaks.contains(r.upperBound) ? path[ranges[i + 1].lowerBound] : nil
+                guard let neighbour = before ?? after, neighbour != path[r.lowerBound] else { continue }
+                for g in r { path[g] = neighbour }
+                merged = true
+                break
+            }
+        }
+        var runs: [(range: Range<Int>, lo: Int, hi: Int, costs: [Float])] = []
+        for run in runsOf(path) {
             var costs = [Float](repeating: 0, count: m)
             for (k, c) in candidates.enumerated() {
                 for g in run {
@@ -96,20 +125,26 @@ struct Timeline {
                     }
                 }
             }
-            let limit = costs[path[start]] + 1e-3
-            var lo = path[start], hi = path[start]
+            let state = path[run.lowerBound]
+            let limit = costs[state] + 1e-3
+            var lo = state, hi = state
             while lo > 0, costs[lo - 1] <= limit, candidates[lo - 1] == candidates[lo] - 1 { lo -= 1 }
             while hi < m - 1, costs[hi + 1] <= limit, candidates[hi + 1] == candidates[hi] + 1 { hi += 1 }
-            runs.append((run, candidates[lo], candidates[hi]))
-            start = f
+            runs.append((run, lo, hi, costs))
         }
         var fitted = [Double](repeating: 0, count: times.count)
         for (i, r) in runs.enumerated() {
-            let shared = runs.enumerated()
-                .filter { $0.offset != i && $0.element.hi - $0.element.lo <= 2 && $0.element.lo >= r.lo && $0.element.lo <= r.hi }
-                .max { $0.element.range.count < $1.element.range.count }
-            let chosen = r.hi - r.lo <= 2 ? r.lo : shared?.element.lo ?? r.lo
-            for g in r.range { fitted[g] = Double(chosen) * resolution }
+            var chosen = r.lo
+            if r.hi - r.lo > 2 {
+                // Not pinned by a second boundary: take an offset a pinned run uses if this run's
+                // evidence barely objects to it (3 nats), the longest such run first.
+                let best = r.costs.min()!
+                let shared = runs.enumerated()
+                    .filter { $0.offset != i && $0.element.hi - $0.element.lo <= 2 && r.costs[$0.element.lo] <= best + 3 }
+                    .max { $0.element.range.count < $1.element.range.count }
+                if let shared { chosen = shared.element.lo }
+            }
+            for g in r.range { fitted[g] = Double(candidates[chosen]) * resolution }
         }
         offsets = fitted
         if ProcessInfo.processInfo.environment["FRAMEMARK_DEBUG_TIME"] != nil {
