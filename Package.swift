@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "FrameMarkCoreTests", dependencies: ["FrameMarkCore"]),
         .testTarget(name: "FrameMarkForensicsTests", dependencies: ["FrameMarkForensics", "FrameMarkCore"]),
         .testTarget(name: "FrameMarkMediaTests", dependencies: ["FrameMarkMedia", "FrameMarkPipeline", "TestSupport"]),
-        .testTarget(name: "FrameMarkPipelineTests", dependencies: ["FrameMarkPipeline", "FrameMarkMedia", "FrameMarkCore", "TestSupport"]),
+        .testTarget(name: "FrameMarkPipelineTests", dependencies: ["FrameMarkPipeline", "FrameMarkMedia", "FrameMarkCore", "FrameMarkForensics", "TestSupport"]),
         .testTarget(name: "FrameMarkCLITests", dependencies: ["framemark", "TestSupport"]),
     ]
 )

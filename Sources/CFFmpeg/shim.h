@@ -21,6 +21,7 @@ static inline int fm_averror_eagain(void) { return AVERROR(EAGAIN); }
 static inline int fm_averror_invaliddata(void) { return AVERROR_INVALIDDATA; }
 static inline int64_t fm_nopts(void) { return AV_NOPTS_VALUE; }
 static inline AVRational fm_time_base_q(void) { return AV_TIME_BASE_Q; }
+static inline int fm_qp2lambda(void) { return FF_QP2LAMBDA; }
 static inline int64_t fm_time_base(void) { return AV_TIME_BASE; }
 
 /// Writes FFmpeg's text for an error code into `buf`.

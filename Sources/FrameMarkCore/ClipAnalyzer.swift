@@ -7,8 +7,8 @@ public struct FrameVerdict: Sendable {
     public var log10PValue: Double
     public var confidence: Double { 1 - pow(10, log10PValue) }
     public var detected: Bool
-    /// The second of the original clip this frame was marked in (mod 2^14), when it was read.
-    public var sourceSecond: Int?
+    /// The time code read from this frame alone (see `Payload.timeCode`), when it was detected.
+    public var timeCode: Int?
     /// The picture's detail at the grid's scale (see `FrameObservation.detail`), in luma levels.
     public var detail: Float = 0
     /// The time code's soft bits, most significant first: Σ over repeats of cos(bit phase),
@@ -163,7 +163,7 @@ public final class ClipAnalyzer {
 
     /// Gain factors a single frame is also read at: a local edit (a box painted over the picture)
     /// changes the frame's contrast and so the scale its projections are measured in.
-    static let frameGainFactors: [Float] = (0...140).map { exp(log(0.7) + Float($0) * (log(1.4) - log(0.7)) / 140) }
+    static let frameGainFactors: [Float] = (0...200).map { exp(log(0.5) + Float($0) * (log(2.0) - log(0.5)) / 200) }
 
     /// Σ cos of the known bits' phases: the pilots, and the coded message once known.
     private func knownBitStatistic(_ phases: [Float], _ l: Locked) -> (statistic: Float, terms: Int) {
@@ -202,7 +202,7 @@ public final class ClipAnalyzer {
     private func judge(_ projections: [Float], index: Int, time: Double, detail: Float) {
         guard let l = locked else { return }
         guard detail >= WatermarkDesign.minimumDetail else {
-            frames.append(FrameVerdict(index: index, timeSeconds: time, log10PValue: 0, detected: false, sourceSecond: nil, detail: detail))
+            frames.append(FrameVerdict(index: index, timeSeconds: time, log10PValue: 0, detected: false, timeCode: nil, detail: detail))
             return
         }
         var phases = phasesOf(projections)
@@ -237,7 +237,7 @@ public final class ClipAnalyzer {
             errors = e
         }
         frames.append(FrameVerdict(index: index, timeSeconds: time, log10PValue: log10p, detected: detected,
-                                   sourceSecond: detected ? Payload.decodeTime(timeCos) : nil,
+                                   timeCode: detected ? Payload.decodeTime(timeCos) : nil,
                                    detail: detail, timeSoft: timeSoft, latticeErrors: errors))
     }
 

@@ -50,7 +50,7 @@ public final class Embedder: Sendable {
     func bits(timeSeconds: Double) -> [UInt8] {
         var bits = [UInt8](repeating: 0, count: layout.projectionCount)
         for (i, b) in codedMessage.enumerated() { bits[layout.messageRange.lowerBound + i] = b }
-        let time = Payload.timeBits(second: Int(max(0, timeSeconds).rounded(.down)))
+        let time = Payload.timeBits(code: Payload.timeCode(seconds: timeSeconds))
         for (i, b) in time.enumerated() { bits[layout.timeRange.lowerBound + i] = b }
         for (i, b) in layout.pilotBits.enumerated() { bits[layout.pilotRange.lowerBound + i] = b }
         return bits

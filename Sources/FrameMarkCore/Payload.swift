@@ -20,10 +20,15 @@ enum Payload {
         return withCRC(message) == bits ? message : nil
     }
 
-    /// Time-code bits for the second `second` of the clip, each repeated, interleaved by repeat.
-    static func timeBits(second: Int) -> [UInt8] {
+    /// The time code of a frame shown `seconds` into the clip: its quarter second, mod 2^14.
+    public static func timeCode(seconds: Double) -> Int {
+        Int((max(0, seconds) / WatermarkDesign.timeCodeSeconds + 1e-6).rounded(.down)) & ((1 << WatermarkDesign.timeBits) - 1)
+    }
+
+    /// Time-code bits for code `code`, each repeated, interleaved by repeat.
+    static func timeBits(code: Int) -> [UInt8] {
         let t = WatermarkDesign.timeBits
-        let code = second & ((1 << t) - 1)
+        let code = code & ((1 << t) - 1)
         let once = (0..<t).map { UInt8((code >> (t - 1 - $0)) & 1) }
         return (0..<WatermarkDesign.timeRepeats).flatMap { _ in once }
     }

@@ -26,7 +26,11 @@ public enum WatermarkDesign {
     /// Message bits + CRC-32, convolutionally coded at rate 1/2 with a 6-bit tail: 204 coded bits.
     public static let messageDataBits = 96
     public static var messageCodedBits: Int { ConvolutionalCode.codedLength(forDataBits: messageDataBits) }
-    /// Time code: the second of the clip a frame belongs to, modulo 2^14, each bit repeated.
+    /// Time code: the quarter second of the clip a frame belongs to, modulo 2^14 (68 minutes),
+    /// each bit repeated. A quarter second, not a second: two stretches of a clip whose positions in
+    /// the original differ by less than a code unit read the same codes, so their boundary cannot
+    /// be placed closer than that.
+    public static let timeCodeSeconds = 0.25
     public static let timeBits = 14
     public static let timeRepeats = 3
 }

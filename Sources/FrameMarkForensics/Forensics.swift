@@ -47,6 +47,7 @@ public struct Forensics: Sendable {
             return .foreign
         }
         if verdict.detected {
+            extendFades(&labels, frames: frames)
             absorbShortRuns(&labels, minForeign: max(3, Int((minForeignSeconds / d).rounded())))
             recoverWeakMarks(&labels, frames: frames)
         }
@@ -121,6 +122,24 @@ public struct Forensics: Sendable {
         guard !withErrors.isEmpty else { return nil }
         let step = max(1, withErrors.count / 400)
         return ErrorModel(errors: stride(from: 0, to: withErrors.count, by: step).map { frames[withErrors[$0]].latticeErrors! })
+    }
+
+    /// A fade: unmarked frames next to flat ones, getting flatter towards them, whose detail is
+    /// well under the marked footage's, are the fade's own frames (too dim to keep a mark through
+    /// the codec), so unverifiable rather than foreign.
+    private func extendFades(_ labels: inout [Label], frames: [FrameVerdict]) {
+        let marked = frames.filter(\.detected).map(\.detail).sorted()
+        guard !marked.isEmpty else { return }
+        let dim = 0.6 * marked[marked.count / 2]
+        var changed = true
+        while changed {
+            changed = false
+            for i in labels.indices where labels[i] == .foreign && frames[i].detail < dim {
+                let flatBefore = i > 0 && labels[i - 1] == .flat && frames[i - 1].detail <= frames[i].detail
+                let flatAfter = i + 1 < labels.count && labels[i + 1] == .flat && frames[i + 1].detail <= frames[i].detail
+                if flatBefore || flatAfter { labels[i] = .flat; changed = true }
+            }
+        }
     }
 
     /// Unmarked runs too short to be inserted footage become part of the marked footage around

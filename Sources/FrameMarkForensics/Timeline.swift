@@ -3,9 +3,9 @@ import FrameMarkCore
 
 /// Where each frame of an examined clip came from in the marked original.
 ///
-/// Every marked frame carries the second of the original it was shown in. A frame at time t that
-/// came from original time t + o reads ⌊t + o⌋, so each frame narrows the offset o to a one-second
-/// window, and frames just after a second boundary narrow it to a frame. Edits change o: a cut
+/// Every marked frame carries the quarter second of the original it was shown in (its time code).
+/// A frame at time t that came from original time t + o reads ⌊(t + o)/u⌋, so each frame narrows
+/// the offset o to one code unit u, and frames just after a unit boundary narrow it to a frame. Edits change o: a cut
 /// moves it forward, an insert back, a reorder anywhere. The fit is a Viterbi path over candidate
 /// offsets: a frame pays the log-likelihood of the time-code bits it contradicts (capped, so that
 /// one bad frame cannot outvote a run), and changing the offset costs a fixed penalty, so a change
@@ -30,25 +30,29 @@ struct Timeline {
         self.resolution = resolution
         let bits = WatermarkDesign.timeBits
         let period = 1 << bits
-        // Candidate offsets: every half frame of the one-second window that a stretch of frames
-        // reads. One frame's code is often misread at high compression, so the code is read from
-        // the soft bits pooled over half a second (most such stretches lie within one second).
+        // Candidate offsets: every half frame of the code unit that a short stretch of frames
+        // reads (with a unit of slack either side). One frame's code is often misread at high
+        // compression, so codes are read from soft bits pooled over about one code unit.
+        let unit = WatermarkDesign.timeCodeSeconds
         var support: [Int: Int] = [:]
         let evidenceFrames = soft.indices.filter { soft[$0] != nil }
-        let window = max(1, Int((0.5 / frameDuration).rounded()))
+        let window = max(1, Int((unit / frameDuration).rounded()))
+        var windows = 0
         var w = 0
         while w < evidenceFrames.count {
             let group = evidenceFrames[w..<min(evidenceFrames.count, w + window)]
             var pooled = [Float](repeating: 0, count: bits)
             for f in group { for b in 0..<bits { pooled[b] += soft[f]![b] } }
             let t = times[group[group.startIndex + group.count / 2]]
-            let second = Double(Self.hardDecode(pooled))
-            let low = Int(((second - t - 0.5) / resolution).rounded(.down))
-            let high = Int(((second + 1.5 - t) / resolution).rounded(.up))
+            let start = Double(Self.hardDecode(pooled)) * unit
+            let low = Int(((start - t - unit) / resolution).rounded(.down))
+            let high = Int(((start + 2 * unit - t) / resolution).rounded(.up))
             for m in low..<high { support[m, default: 0] += 1 }
+            windows += 1
             w += max(1, window / 2)
         }
-        let need = 1
+        // A misread window proposes a random code; two rarely agree.
+        let need = windows > 20 ? 2 : 1
         let candidates = support.filter { $0.value >= need }.keys.sorted()
         guard !candidates.isEmpty else {
             offsets = [Double](repeating: 0, count: times.count)
@@ -65,7 +69,7 @@ struct Timeline {
             bestBefore[f] = bestIndex
             if let s = soft[f] {
                 for (k, c) in candidates.enumerated() {
-                    let predicted = Self.second(at: times[f], offset: Double(c) * resolution, period: period)
+                    let predicted = Self.code(at: times[f], offset: Double(c) * resolution, period: period)
                     emission[k] = min(bitWeight * Self.contradiction(s, predicted), Self.frameCap)
                 }
             } else {
@@ -90,7 +94,7 @@ struct Timeline {
         // Within a run of one offset every offset of the run's feasible window costs the same, and
         // the path may hold any of them. A window that holds an offset other runs use takes it
         // (a block moved whole keeps its frames' alignment); otherwise the window's lowest, the
-        // tightest bound: a frame that reads second s at time t puts o at least s − t, exactly so
+        // tightest bound: a frame that reads code c at time t puts o at least c·u − t, exactly so
         // for the frame just after a boundary when the clip's frames line up with the original's.
         // Runs shorter than a quarter second are the path changing its mind at the edge of a
         // stretch without evidence: they join the run before them (or after, at the start).
@@ -121,7 +125,7 @@ struct Timeline {
             for (k, c) in candidates.enumerated() {
                 for g in run {
                     if let s = soft[g] {
-                        costs[k] += min(bitWeight * Self.contradiction(s, Self.second(at: times[g], offset: Double(c) * resolution, period: period)), Self.frameCap)
+                        costs[k] += min(bitWeight * Self.contradiction(s, Self.code(at: times[g], offset: Double(c) * resolution, period: period)), Self.frameCap)
                     }
                 }
             }
@@ -136,7 +140,7 @@ struct Timeline {
         for (i, r) in runs.enumerated() {
             var chosen = r.lo
             if r.hi - r.lo > 2 {
-                // Not pinned by a second boundary: take an offset a pinned run uses if this run's
+                // Not pinned by a code boundary: take an offset a pinned run uses if this run's
                 // evidence barely objects to it (3 nats), the longest such run first.
                 let best = r.costs.min()!
                 let shared = runs.enumerated()
@@ -170,13 +174,13 @@ struct Timeline {
         soft.reduce(0) { $0 << 1 | ($1 < 0 ? 1 : 0) }
     }
 
-    /// The second of the original a frame at `time` shows under `offset`, as the embedder wrote it.
-    static func second(at time: Double, offset: Double, period: Int) -> Int {
-        let s = Int((time + offset + 1e-6).rounded(.down))
+    /// The time code a frame at `time` carries under `offset`, as the embedder wrote it.
+    static func code(at time: Double, offset: Double, period: Int) -> Int {
+        let s = Int(((time + offset) / WatermarkDesign.timeCodeSeconds + 1e-6).rounded(.down))
         return ((s % period) + period) % period
     }
 
-    /// Soft bits that disagree with `second`'s code, weighted by how sure each was.
+    /// Soft bits that disagree with code `second`, weighted by how sure each was.
     static func contradiction(_ soft: [Float], _ second: Int) -> Float {
         var cost: Float = 0
         let n = soft.count

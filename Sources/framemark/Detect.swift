@@ -22,6 +22,9 @@ struct Detect: ParsableCommand {
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
 
+    @Option(help: "Also write a self-contained HTML page: timeline, segments, flagged frames with their tamper maps.")
+    var report: String?
+
     func run() throws {
         try reportingFailures {
             let key = try keyOptions.load()
@@ -35,7 +38,18 @@ struct Detect: ParsableCommand {
                 print("  message: \(v.message?.hex ?? "unreadable")")
                 print("  transform: \(v.hypothesis.orientation)\(v.hypothesis.inverted ? ", inverted" : ""), gain \(String(format: "%.2f", v.hypothesis.gain)), gamma \(String(format: "%.2f", v.hypothesis.tone))")
                 print("  frames detected: \(marked)/\(v.frames.count)")
+                print("  segments:")
+                for s in report.forensics.segments {
+                    var line = "    " + s.kind.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)
+                        line += String(format: "frames %d–%d  %.2f–%.2f s", s.startFrame, s.endFrame, s.startSeconds, s.endSeconds)
+                    if let a = s.originalStartSeconds, let b = s.originalEndSeconds {
+                        line += String(format: s.kind == .cut ? "  missing %.2f–%.2f s of the original" : "  (original %.2f–%.2f s)", a, b)
+                    }
+                    if !s.regions.isEmpty { line += "  regions: " + s.regions.map(\.description).joined(separator: "; ") }
+                    print(line)
+                }
             }
+            if let path = self.report { try report.writePage(to: path) }
         }
     }
 }

@@ -45,7 +45,7 @@ final class CodingTests: XCTestCase {
 
     func testTimeCodeRoundTrip() {
         for second in [0, 1, 59, 1234, 16383] {
-            let soft = Payload.timeBits(second: second).map { $0 == 0 ? Float(0.3) : Float(-0.3) }
+            let soft = Payload.timeBits(code: second).map { $0 == 0 ? Float(0.3) : Float(-0.3) }
             XCTAssertEqual(Payload.decodeTime(soft), second)
         }
     }

@@ -36,7 +36,8 @@ final class EmbedDetectTests: XCTestCase {
         XCTAssertEqual(verdict.hypothesis.orientation, Orientation.allCases[0])
         XCTAssertFalse(verdict.hypothesis.inverted)
         XCTAssertEqual(verdict.frames.filter(\.detected).count, marked.count)
-        XCTAssertEqual(verdict.frames.map(\.sourceSecond), [Int?](repeating: 0, count: marked.count))
+        // Each frame reads its own quarter second.
+        XCTAssertEqual(verdict.frames.map(\.timeCode), marked.indices.map { Int(Double($0) / 25 / WatermarkDesign.timeCodeSeconds) })
         // Invisible enough on a synthetic texture, and nothing is written outside the picture.
         for (m, o) in zip(marked, originals) { XCTAssertGreaterThan(m.psnr(against: o), 38) }
     }

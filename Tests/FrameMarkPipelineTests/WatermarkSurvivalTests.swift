@@ -59,7 +59,7 @@ final class WatermarkSurvivalTests: XCTestCase {
         XCTAssertTrue(verdict.detected)
         XCTAssertEqual(verdict.message, Self.message)
         XCTAssertEqual(verdict.frames.filter(\.detected).count, 50)
-        XCTAssertEqual(verdict.frames.last?.sourceSecond, 1)
+        XCTAssertEqual(verdict.frames.last?.timeCode, Int((49.0 / 25 / WatermarkDesign.timeCodeSeconds).rounded(.down)))
         // The delivered file stays close to the source (the contract asks ≥ 42 dB at CRF 18 on HD).
         XCTAssertGreaterThan(try Oracle.lumaPSNR(Self.marked, reference: Self.source), 41)
     }
