@@ -18,6 +18,10 @@ public struct FrameVerdict: Sendable {
     /// `ProjectionMap`) lies from its lattice point, in steps × 254 (±127 = half a step).
     /// Nil while the message is unknown. A projection whose cells were edited lands anywhere.
     public var latticeErrors: [Int8]?
+    /// The same projections as lattice coordinates at the clip's gain (γ·s·p/Δ, in steps): the
+    /// phase at gain factor f is 2π(f·v − offset), with offsets in `ProjectionMap`. Lets a run of
+    /// frames be re-read at its own gain. Nil while the message is unknown.
+    public var latticeCoordinates: [Float]?
 }
 
 /// Where the cells of the known-bit projections lie in the examined frame, under the transform
@@ -29,6 +33,8 @@ public struct ProjectionMap: Sendable {
     public let cellsPerProjection: Int
     /// Cell indices (x + y·gridWidth), `cellsPerProjection` per projection, in `latticeErrors` order.
     public let cells: [Int32]
+    /// Each projection's lattice offset in steps (its dither plus half a step for a 1).
+    public let latticeOffsets: [Float]
 }
 
 /// The clip's verdict: detected or not, how sure, which message, which transform was undone.
@@ -108,10 +114,10 @@ public final class ClipAnalyzer {
         let detected = log10p <= Self.clipLog10Threshold
         return ClipVerdict(detected: detected, log10PValue: log10p, message: detected ? locked.message : nil,
                            hypothesis: Hypothesis(orientationIndex: locked.o, signIndex: locked.s, gainIndex: locked.g, toneIndex: locked.t),
-                           frames: frames, projectionMap: projectionMap(orientation: locked.o))
+                           frames: frames, projectionMap: projectionMap(orientation: locked.o, coded: locked.codedMessage))
     }
 
-    private func projectionMap(orientation o: Int) -> ProjectionMap {
+    private func projectionMap(orientation o: Int, coded: [UInt8]?) -> ProjectionMap {
         let n = layout.cellsPerProjection
         let swapped = Orientation.allCases[o].swapsAxes
         let oriented = layout.orientedCells[o]
@@ -119,7 +125,14 @@ public final class ClipAnalyzer {
         for i in knownBitProjections { cells.append(contentsOf: oriented[(i * n)..<((i + 1) * n)]) }
         return ProjectionMap(gridWidth: swapped ? layout.gridHeight : layout.gridWidth,
                              gridHeight: swapped ? layout.gridWidth : layout.gridHeight,
-                             cellsPerProjection: n, cells: cells)
+                             cellsPerProjection: n, cells: cells, latticeOffsets: latticeOffsets(coded))
+    }
+
+    /// Dither plus half a step per 1 bit, for the known-bit projections.
+    private func latticeOffsets(_ coded: [UInt8]?) -> [Float] {
+        let message = layout.messageRange.map { i in layout.dither[i] + 0.5 * Float(coded?[i - layout.messageRange.lowerBound] ?? 0) }
+        let pilots = layout.pilotRange.enumerated().map { j, i in layout.dither[i] + 0.5 * Float(layout.pilotBits[j]) }
+        return message + pilots
     }
 
     /// The projections whose bits are known once the message is: the coded message, then the pilots.
@@ -163,7 +176,7 @@ public final class ClipAnalyzer {
 
     /// Gain factors a single frame is also read at: a local edit (a box painted over the picture)
     /// changes the frame's contrast and so the scale its projections are measured in.
-    static let frameGainFactors: [Float] = (0...200).map { exp(log(0.5) + Float($0) * (log(2.0) - log(0.5)) / 200) }
+    public static let frameGainFactors: [Float] = (0...200).map { exp(log(0.5) + Float($0) * (log(2.0) - log(0.5)) / 200) }
 
     /// Σ cos of the known bits' phases: the pilots, and the coded message once known.
     private func knownBitStatistic(_ phases: [Float], _ l: Locked) -> (statistic: Float, terms: Int) {
@@ -225,7 +238,10 @@ public final class ClipAnalyzer {
         let bits = WatermarkDesign.timeBits
         let timeSoft = (0..<bits).map { b in (0..<WatermarkDesign.timeRepeats).reduce(Float(0)) { $0 + timeCos[$1 * bits + b] } }
         var errors: [Int8]?
+        var coordinates: [Float]?
         if let coded = l.codedMessage {
+            let scale = Hypothesis.gains[l.g] * Hypothesis.signs[l.s] / detector.step
+            coordinates = knownBitProjections.map { projections[$0] * scale }
             var e = [Int8]()
             e.reserveCapacity(coded.count + layout.pilotRange.count)
             func add(_ phase: Float) {
@@ -238,7 +254,7 @@ public final class ClipAnalyzer {
         }
         frames.append(FrameVerdict(index: index, timeSeconds: time, log10PValue: log10p, detected: detected,
                                    timeCode: detected ? Payload.decodeTime(timeCos) : nil,
-                                   detail: detail, timeSoft: timeSoft, latticeErrors: errors))
+                                   detail: detail, timeSoft: timeSoft, latticeErrors: errors, latticeCoordinates: coordinates))
     }
 
     private func clipLog10P(_ l: Locked) -> Double {

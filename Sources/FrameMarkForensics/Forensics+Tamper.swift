@@ -4,10 +4,8 @@ import FrameMarkCore
 extension Forensics {
     /// Splits marked segments where part of the picture lost its mark for long enough, and gives
     /// those `tampered` segments their region; fills the per-frame regions and heat maps.
-    func locateTampering(_ runs: [Segment], verdict: ClipVerdict, map: ProjectionMap, model: ErrorModel, frameDuration d: Double,
+    func locateTampering(_ runs: [Segment], frames: [FrameVerdict], locator: TamperLocator, model: ErrorModel, frameDuration d: Double,
                          report: inout ForensicReport) -> [Segment] {
-        let frames = verdict.frames
-        let locator = TamperLocator(map: map)
         report.blockColumns = locator.blockColumns
         report.blockRows = locator.blockRows
         let w = max(1, Int((tamperWindowSeconds / d).rounded()))
@@ -19,6 +17,28 @@ extension Forensics {
 
         var out: [Segment] = []
         for run in runs {
+            if run.kind == .tampered {
+                // Frames whose mark was found only outside a box: tampered by construction; find the box.
+                var sum = [Float](repeating: 0, count: locator.projectionCount)
+                var window = [[Float]?]()
+                for f in run.startFrame..<run.endFrame {
+                    let e = frames[f].detail >= flatDetail ? frames[f].latticeErrors.map(model.evidence) : nil
+                    window.append(e)
+                    if let e { for p in sum.indices { sum[p] += e[p] } }
+                }
+                var tampered = run
+                let best = Self.bestBox(locator, sum)
+                let region = locator.refinedRegion(around: best.box, evidence: sum)
+                tampered.regions = [region]
+                let c = max(1, window.compactMap { $0 }.count)
+                tampered.confidence = 1 - exp(-Double(max(0, best.score / Float(c))))
+                for (k, e) in window.enumerated() {
+                    report.frames[run.startFrame + k].regions = [region]
+                    if let e { report.heatMaps[run.startFrame + k] = locator.blockMap(e) }
+                }
+                out.append(tampered)
+                continue
+            }
             guard [.intact, .reordered, .duplicated].contains(run.kind), run.frameCount >= minRun else { out.append(run); continue }
             let count = run.frameCount
             // Every frame of marked footage counts, detected on its own or not: the frames whose

@@ -25,10 +25,12 @@ public struct Forensics: Sendable {
 
     public init() {}
 
-    private enum Label { case marked, foreign, flat }
+    /// `partial`: the mark shows only outside a box of the picture (found by `recoverWeakMarks`).
+    private enum Label { case marked, partial, foreign, flat }
 
     public func analyze(_ verdict: ClipVerdict, frameDuration: Double) -> ForensicReport {
-        let frames = verdict.frames
+        // Frames of runs recovered as marked get their lattice errors re-read at the run's gain.
+        var frames = verdict.frames
         let n = frames.count
         let d = frameDuration > 0 ? frameDuration : 1.0 / 25
         var report = ForensicReport(segments: [], frames: [FrameForensics](repeating: FrameForensics(), count: n), heatMaps: [:],
@@ -40,6 +42,7 @@ public struct Forensics: Sendable {
         // test but whose lattice errors are likelier under the clip's error model than uniform is
         // marked footage the codec hurt (a likelihood ratio, used only to place boundaries).
         let model = verdict.detected ? Self.errorModel(frames) : nil
+        let locator = model == nil ? nil : verdict.projectionMap.map(TamperLocator.init)
         var labels: [Label] = frames.map { f in
             if verdict.detected && f.detected { return .marked }
             if f.detail < flatDetail { return .flat }
@@ -49,7 +52,19 @@ public struct Forensics: Sendable {
         if verdict.detected {
             extendFades(&labels, frames: frames)
             absorbShortRuns(&labels, minForeign: max(3, Int((minForeignSeconds / d).rounded())))
-            recoverWeakMarks(&labels, frames: frames)
+            recoverWeakMarks(&labels, frames: &frames, offsets: verdict.projectionMap?.latticeOffsets, locator: locator, model: model)
+            absorbShortRuns(&labels, minForeign: max(3, Int((minForeignSeconds / d).rounded())))
+            // A frame that passed alone in the middle of a painted-over stretch is part of it.
+            var k = 0
+            while k < n {
+                guard labels[k] == .marked else { k += 1; continue }
+                var j = k
+                while j < n && labels[j] == .marked { j += 1 }
+                if k > 0, j < n, labels[k - 1] == .partial, labels[j] == .partial, j - k < max(3, Int((minForeignSeconds / d).rounded())) {
+                    for m in k..<j { labels[m] = .partial }
+                }
+                k = j
+            }
         }
 
         // 2. Where marked frames came from.
@@ -70,10 +85,16 @@ public struct Forensics: Sendable {
             let boundary = i == n || labels[i] != labels[start]
                 || (labels[i] == .marked && abs(timeline.offsets[i] - timeline.offsets[start]) > timeline.resolution / 2)
             guard boundary else { continue }
-            let kind: SegmentKind = labels[start] == .marked ? .intact : labels[start] == .foreign ? .foreign : .unverifiable
+            let kind: SegmentKind
+            switch labels[start] {
+            case .marked: kind = .intact
+            case .partial: kind = .tampered
+            case .foreign: kind = .foreign
+            case .flat: kind = .unverifiable
+            }
             var segment = Segment(kind: kind, startFrame: start, endFrame: i, startSeconds: frames[start].timeSeconds,
                                   endSeconds: endTime(i), confidence: 0)
-            if kind == .intact {
+            if kind == .intact || kind == .tampered {
                 let o = timeline.offsets[start]
                 segment.originalStartSeconds = frames[start].timeSeconds + o
                 segment.originalEndSeconds = endTime(i) + o
@@ -110,7 +131,7 @@ public struct Forensics: Sendable {
 
         // 6. Tamper regions inside marked segments.
         if let model, let map = verdict.projectionMap {
-            runs = locateTampering(runs, verdict: verdict, map: map, model: model, frameDuration: d, report: &report)
+            runs = locateTampering(runs, frames: frames, locator: locator ?? TamperLocator(map: map), model: model, frameDuration: d, report: &report)
         }
         report.segments = runs
         return report
@@ -169,38 +190,115 @@ public struct Forensics: Sendable {
         }
     }
 
-    /// A run of frames that fail one by one may still carry the mark together (a fade, a region
-    /// painted over): pooled over the run, the known bits' phasors are tested exactly as the clip
-    /// is. Runs where the mark is found are marked footage; only the rest is foreign.
-    private func recoverWeakMarks(_ labels: inout [Label], frames: [FrameVerdict]) {
+    /// A run of frames that fail one by one may still carry the mark together (a region painted
+    /// over changes the picture's contrast, and so the scale of every projection, in much the
+    /// same way from one frame to the next). Pooled over a short window (±6 frames, evaluated
+    /// every third frame) at a common gain factor, the known bits' phasors are tested exactly as
+    /// the clip is; failing that, once more without the projections of the box where the mark
+    /// looks gone. Frames whose window shows the mark are marked footage (`partial` when only
+    /// outside a box), their lattice errors re-read at the window's factor; the rest stay foreign.
+    private func recoverWeakMarks(_ labels: inout [Label], frames: inout [FrameVerdict], offsets: [Float]?,
+                                  locator: TamperLocator?, model: ErrorModel?) {
+        guard let offsets else { return }
+        let debug = ProcessInfo.processInfo.environment["FRAMEMARK_DEBUG_RUNS"] != nil
         var i = 0
         while i < labels.count {
             guard labels[i] == .foreign else { i += 1; continue }
             var j = i
             while j < labels.count && labels[j] == .foreign { j += 1 }
-            if Self.pooledLog10P(frames[i..<j]) <= ClipAnalyzer.frameLog10Threshold {
-                for k in i..<j { labels[k] = .marked }
+            let run = i..<j
+            let centres = Array(stride(from: run.lowerBound, to: run.upperBound, by: 3))
+            let tests = centres.map { c -> (log10P: Double, factor: Float, partial: Bool) in
+                let window = frames[max(run.lowerBound, c - 6)..<min(run.upperBound, c + 7)]
+                let whole = Self.pooledTest(window, offsets: offsets)
+                guard whole.log10P > ClipAnalyzer.frameLog10Threshold, let locator, let model else { return (whole.log10P, whole.factor, false) }
+                let outside = Self.pooledTestOutsideEdit(window, offsets: offsets, factor: whole.factor, locator: locator, model: model)
+                return (outside.log10P, outside.factor, true)
+            }
+            for k in run {
+                let test = tests[min(tests.count - 1, (k - run.lowerBound + 1) / 3)]
+                if debug { FileHandle.standardError.write("frame \(k): window log10 p \(test.log10P) at factor \(test.factor), partial \(test.partial)\n".data(using: .utf8)!) }
+                guard test.log10P <= ClipAnalyzer.frameLog10Threshold else { continue }
+                labels[k] = test.partial ? .partial : .marked
+                if let v = frames[k].latticeCoordinates { frames[k].latticeErrors = Self.errors(v, offsets, factor: test.factor) }
+            }
+            // Where part of the run shows the mark only outside a box, the run is one edit (the
+            // rest of its frames lost the mark altogether, or kept enough to pass whole): it is
+            // tampered if most of its frames show the mark at all, else foreign.
+            let partial = run.filter { labels[$0] == .partial }.count
+            if partial > 0 {
+                let found = run.filter { labels[$0] != .foreign }.count
+                for k in run { labels[k] = 2 * found >= run.count ? .partial : .foreign }
             }
             i = j
         }
     }
 
-    /// log10 p of "no mark" for frames pooled: Σ Re zᵢ over the known-bit projections' pooled
-    /// phasors zᵢ, exact given their lengths (see `PhaseTest`), times the hypotheses tried.
-    static func pooledLog10P(_ frames: ArraySlice<FrameVerdict>) -> Double {
-        var re: [Double] = [], im: [Double] = []
-        for f in frames {
-            guard let errors = f.latticeErrors else { continue }
-            if re.isEmpty { re = [Double](repeating: 0, count: errors.count); im = re }
-            for (p, e) in errors.enumerated() {
-                let phase = 2 * Double.pi * Double(e) / 254
-                re[p] += cos(phase)
-                im[p] += sin(phase)
+    /// The pooled test once more, leaving out the projections of the box where the mark looks
+    /// gone: a region painted over breaks every projection with a cell in it (most of them), and
+    /// when it stays put those broken phasors stay put too, which drowns the test. For each fixed
+    /// box the test is exact, so × the number of boxes (and of gain factors and hypotheses).
+    static func pooledTestOutsideEdit(_ window: ArraySlice<FrameVerdict>, offsets: [Float], factor: Float,
+                                      locator: TamperLocator, model: ErrorModel) -> (log10P: Double, factor: Float) {
+        let coordinates = window.compactMap(\.latticeCoordinates)
+        guard !coordinates.isEmpty else { return (0, factor) }
+        var evidence = [Float](repeating: 0, count: offsets.count)
+        for v in coordinates {
+            let e = model.evidence(errors(v, offsets, factor: factor))
+            for p in evidence.indices { evidence[p] += e[p] }
+        }
+        let box = bestBox(locator, evidence).box
+        var re = [Double](repeating: 0, count: offsets.count), im = re
+        for v in coordinates {
+            for p in offsets.indices where !locator.touches(p, box: box) {
+                let phase = 2 * Float.pi * (factor * v[p] - offsets[p])
+                re[p] += Double(cos(phase))
+                im[p] += Double(sin(phase))
             }
         }
-        guard !re.isEmpty else { return 0 }
         let weights = zip(re, im).map { ($0 * $0 + $1 * $1).squareRoot() }
-        return min(0, PhaseTest.log10Tail(statistic: re.reduce(0, +), weights: weights) + log10(Double(Hypothesis.count)))
+        let log10p = PhaseTest.log10Tail(statistic: re.reduce(0, +), weights: weights) + log10(Double(locator.boxes.count))
+            + log10(Double(ClipAnalyzer.frameGainFactors.count)) + log10(Double(Hypothesis.count))
+        return (min(0, log10p), factor)
+    }
+
+    /// Lattice errors (steps × 254) at gain factor `factor`.
+    static func errors(_ coordinates: [Float], _ offsets: [Float], factor: Float) -> [Int8] {
+        zip(coordinates, offsets).map { v, o in
+            let t = factor * v - o
+            return Int8(clamping: Int(((t - t.rounded()) * 254).rounded()))
+        }
+    }
+
+    /// log10 p of "no mark" for frames pooled: Σ Re zᵢ over the known-bit projections' pooled
+    /// phasors zᵢ, exact given their lengths (see `PhaseTest`), at the best common gain factor
+    /// (chosen on at most 64 of the frames), times the factors and hypotheses tried.
+    static func pooledTest(_ frames: ArraySlice<FrameVerdict>, offsets: [Float]) -> (log10P: Double, factor: Float) {
+        let usable = frames.compactMap(\.latticeCoordinates)
+        guard !usable.isEmpty else { return (0, 1) }
+        func phasors(_ set: [[Float]], _ f: Float) -> (re: [Double], im: [Double]) {
+            var re = [Double](repeating: 0, count: offsets.count), im = re
+            for v in set {
+                for p in offsets.indices {
+                    let phase = 2 * Float.pi * (f * v[p] - offsets[p])
+                    re[p] += Double(cos(phase))
+                    im[p] += Double(sin(phase))
+                }
+            }
+            return (re, im)
+        }
+        let sample = stride(from: 0, to: usable.count, by: max(1, usable.count / 64)).map { usable[$0] }
+        let factors = ClipAnalyzer.frameGainFactors
+        var best = (statistic: -Double.infinity, index: 0)
+        for (k, f) in factors.enumerated() {
+            let s = phasors(sample, f).re.reduce(0, +)
+            if s > best.statistic { best = (s, k) }
+        }
+        let (re, im) = phasors(usable, factors[best.index])
+        let weights = zip(re, im).map { ($0 * $0 + $1 * $1).squareRoot() }
+        let log10p = PhaseTest.log10Tail(statistic: re.reduce(0, +), weights: weights)
+            + log10(Double(factors.count)) + log10(Double(Hypothesis.count))
+        return (min(0, log10p), factors[best.index])
     }
 
     /// Later copies of original content are `duplicated`; of the rest, the longest chain in

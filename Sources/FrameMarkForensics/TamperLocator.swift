@@ -75,6 +75,9 @@ struct TamperLocator {
         }
     }
 
+    /// Whether projection `p` has a cell in box `k`.
+    func touches(_ p: Int, box k: Int) -> Bool { touch[p * boxes.count + k] != 0 }
+
     /// Mean evidence of the projections touching each block: the heat map.
     func blockMap(_ evidence: [Float]) -> [Float] {
         blockProjections.map { ps in ps.isEmpty ? 0 : ps.reduce(Float(0)) { $0 + evidence[$1] } / Float(ps.count) }
