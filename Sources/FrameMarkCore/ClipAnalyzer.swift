@@ -222,7 +222,9 @@ public final class ClipAnalyzer {
         let (statistic, terms) = knownBitStatistic(phases, l)
         let table = tailTable(terms)
         var raw = table.log10Tail(Double(statistic))
-        if l.codedMessage != nil {
+        // A frame clearly marked at the clip's gain needs no search (reporting 2·p1 then is only
+        // more conservative than 2·min(p1, n·p2)).
+        if l.codedMessage != nil && raw > -6 {
             var best = (statistic: -Float.infinity, factor: Float(1))
             for f in Self.frameGainFactors {
                 let s = knownBitStatistic(phasesOf(projections, factor: f), l).statistic
@@ -231,6 +233,8 @@ public final class ClipAnalyzer {
             let local = table.log10Tail(Double(best.statistic)) + log10(Double(Self.frameGainFactors.count))
             if local < raw { phases = phasesOf(projections, factor: best.factor) }
             raw = min(raw, local) + log10(2)
+        } else if l.codedMessage != nil {
+            raw += log10(2)
         }
         let log10p = min(0, raw + log10(Double(Hypothesis.count)))
         let detected = log10p <= Self.frameLog10Threshold

@@ -50,7 +50,11 @@ extension Forensics {
             let pooled = UnsafeMutableBufferPointer<(score: Float, box: Int, frames: Int)>.allocate(capacity: count)
             defer { pooled.deallocate() }
             let slots = SendableBuffer(pooled)
-            DispatchQueue.concurrentPerform(iterations: count) { i in
+            // Pooled evidence changes slowly from frame to frame: every third frame is scored and
+            // the others take the nearest score.
+            let scored = Array(stride(from: 0, to: count, by: 3))
+            DispatchQueue.concurrentPerform(iterations: scored.count) { s in
+                let i = scored[s]
                 var sum = [Float](repeating: 0, count: locator.projectionCount)
                 var c = 0
                 for j in max(0, i - w)..<min(count, i + w + 1) {
@@ -62,6 +66,8 @@ extension Forensics {
                 let best = Self.bestBox(locator, sum)
                 slots.value[i] = (best.score / Float(c), best.box, c)
             }
+            let lastScored = scored.last!
+            for i in 0..<count where i % 3 != 0 { pooled[i] = pooled[min((i + 1) / 3 * 3, lastScored)] }
             if debug {
                 for i in 0..<count {
                     FileHandle.standardError.write("frame \(run.startFrame + i): \(pooled[i].score) \(locator.region(pooled[i].box))\n".data(using: .utf8)!)
