@@ -22,6 +22,8 @@ public struct FrameVerdict: Sendable {
     /// phase at gain factor f is 2π(f·v − offset), with offsets in `ProjectionMap`. Lets a run of
     /// frames be re-read at its own gain. Nil while the message is unknown.
     public var latticeCoordinates: [Float]?
+    /// The time-code projections' lattice coordinates, likewise (see `ProjectionMap.timeCells`).
+    public var timeCoordinates: [Float]?
 }
 
 /// Where the cells of the known-bit projections lie in the examined frame, under the transform
@@ -35,6 +37,10 @@ public struct ProjectionMap: Sendable {
     public let cells: [Int32]
     /// Each projection's lattice offset in steps (its dither plus half a step for a 1).
     public let latticeOffsets: [Float]
+    /// The time code's projections (bit-major within each repeat, as `Payload.timeBits`): their
+    /// cells, and their dithers in steps.
+    public let timeCells: [Int32]
+    public let timeDithers: [Float]
 }
 
 /// The clip's verdict: detected or not, how sure, which message, which transform was undone.
@@ -123,9 +129,12 @@ public final class ClipAnalyzer {
         let oriented = layout.orientedCells[o]
         var cells: [Int32] = []
         for i in knownBitProjections { cells.append(contentsOf: oriented[(i * n)..<((i + 1) * n)]) }
+        var timeCells: [Int32] = []
+        for i in layout.timeRange { timeCells.append(contentsOf: oriented[(i * n)..<((i + 1) * n)]) }
         return ProjectionMap(gridWidth: swapped ? layout.gridHeight : layout.gridWidth,
                              gridHeight: swapped ? layout.gridWidth : layout.gridHeight,
-                             cellsPerProjection: n, cells: cells, latticeOffsets: latticeOffsets(coded))
+                             cellsPerProjection: n, cells: cells, latticeOffsets: latticeOffsets(coded),
+                             timeCells: timeCells, timeDithers: layout.timeRange.map { layout.dither[$0] })
     }
 
     /// Dither plus half a step per 1 bit, for the known-bit projections.
@@ -243,9 +252,11 @@ public final class ClipAnalyzer {
         let timeSoft = (0..<bits).map { b in (0..<WatermarkDesign.timeRepeats).reduce(Float(0)) { $0 + timeCos[$1 * bits + b] } }
         var errors: [Int8]?
         var coordinates: [Float]?
+        var timeCoordinates: [Float]?
         if let coded = l.codedMessage {
             let scale = Hypothesis.gains[l.g] * Hypothesis.signs[l.s] / detector.step
             coordinates = knownBitProjections.map { projections[$0] * scale }
+            timeCoordinates = layout.timeRange.map { projections[$0] * scale }
             var e = [Int8]()
             e.reserveCapacity(coded.count + layout.pilotRange.count)
             func add(_ phase: Float) {
@@ -258,7 +269,7 @@ public final class ClipAnalyzer {
         }
         frames.append(FrameVerdict(index: index, timeSeconds: time, log10PValue: log10p, detected: detected,
                                    timeCode: detected ? Payload.decodeTime(timeCos) : nil,
-                                   detail: detail, timeSoft: timeSoft, latticeErrors: errors, latticeCoordinates: coordinates))
+                                   detail: detail, timeSoft: timeSoft, latticeErrors: errors, latticeCoordinates: coordinates, timeCoordinates: timeCoordinates))
     }
 
     private func clipLog10P(_ l: Locked) -> Double {

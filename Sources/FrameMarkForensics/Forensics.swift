@@ -42,6 +42,8 @@ public struct Forensics: Sendable {
         // test but whose lattice errors are likelier under the clip's error model than uniform is
         // marked footage the codec hurt (a likelihood ratio, used only to place boundaries).
         let model = verdict.detected ? Self.errorModel(frames) : nil
+        // Frames found marked only when pooled with their neighbours; their time codes count too.
+        var recovered = Set<Int>()
         let locator = model == nil ? nil : verdict.projectionMap.map(TamperLocator.init)
         var labels: [Label] = frames.map { f in
             if verdict.detected && f.detected { return .marked }
@@ -52,7 +54,7 @@ public struct Forensics: Sendable {
         if verdict.detected {
             extendFades(&labels, frames: frames)
             absorbShortRuns(&labels, minForeign: max(3, Int((minForeignSeconds / d).rounded())))
-            recoverWeakMarks(&labels, frames: &frames, offsets: verdict.projectionMap?.latticeOffsets, locator: locator, model: model)
+            recoverWeakMarks(&labels, frames: &frames, recovered: &recovered, map: verdict.projectionMap, locator: locator, model: model, frameDuration: d)
             absorbShortRuns(&labels, minForeign: max(3, Int((minForeignSeconds / d).rounded())))
             // A frame that passed alone in the middle of a painted-over stretch is part of it.
             var k = 0
@@ -73,9 +75,10 @@ public struct Forensics: Sendable {
             guard let e = f.latticeErrors, cosines.count < 100_000 else { continue }
             cosines.append(contentsOf: e.map { cos(2 * Float.pi * Float($0) / 254) })
         }
+        let bitWeight = Timeline.bitWeight(cosines: cosines)
         let timeline = Timeline(times: frames.map(\.timeSeconds),
                                 soft: frames.map { verdict.detected && $0.detected ? $0.timeSoft : nil },
-                                frameDuration: d, bitWeight: Timeline.bitWeight(cosines: cosines),
+                                frameDuration: d, bitWeight: bitWeight,
                                 breaks: Set((1..<n).filter { labels[$0] != labels[$0 - 1] }))
 
         // 3. Runs: marked runs split wherever the offset changes.
@@ -94,8 +97,16 @@ public struct Forensics: Sendable {
             }
             var segment = Segment(kind: kind, startFrame: start, endFrame: i, startSeconds: frames[start].timeSeconds,
                                   endSeconds: endTime(i), confidence: 0)
-            if kind == .intact || kind == .tampered {
-                let o = timeline.offsets[start]
+            var offset: Double? = timeline.offsets[start]
+            if kind == .tampered && !(start..<i).contains(where: { frames[$0].detected }) {
+                // No frame of it passed alone, so the path crossed it without evidence: its place in
+                // the original comes from its own time codes (read clear of the box), pooled.
+                offset = Timeline.pooledOffset(times: (start..<i).map { frames[$0].timeSeconds },
+                                               soft: (start..<i).map { recovered.contains($0) ? frames[$0].timeSoft : nil },
+                                               frameDuration: d, bitWeight: bitWeight,
+                                               range: (-frames[i - 1].timeSeconds - 1)...(timeline.offsets.max()! + frames[n - 1].timeSeconds + 1))
+            }
+            if kind == .intact || kind == .tampered, let o = offset {
                 segment.originalStartSeconds = frames[start].timeSeconds + o
                 segment.originalEndSeconds = endTime(i) + o
                 for f in start..<i { report.frames[f].sourceTimeSeconds = frames[f].timeSeconds + o }
@@ -197,9 +208,9 @@ public struct Forensics: Sendable {
     /// the clip is; failing that, once more without the projections of the box where the mark
     /// looks gone. Frames whose window shows the mark are marked footage (`partial` when only
     /// outside a box), their lattice errors re-read at the window's factor; the rest stay foreign.
-    private func recoverWeakMarks(_ labels: inout [Label], frames: inout [FrameVerdict], offsets: [Float]?,
-                                  locator: TamperLocator?, model: ErrorModel?) {
-        guard let offsets else { return }
+    private func recoverWeakMarks(_ labels: inout [Label], frames: inout [FrameVerdict], recovered: inout Set<Int>, map: ProjectionMap?,
+                                  locator: TamperLocator?, model: ErrorModel?, frameDuration d: Double) {
+        guard let offsets = map?.latticeOffsets else { return }
         let debug = ProcessInfo.processInfo.environment["FRAMEMARK_DEBUG_RUNS"] != nil
         var i = 0
         while i < labels.count {
@@ -208,12 +219,12 @@ public struct Forensics: Sendable {
             while j < labels.count && labels[j] == .foreign { j += 1 }
             let run = i..<j
             let centres = Array(stride(from: run.lowerBound, to: run.upperBound, by: 3))
-            let tests = centres.map { c -> (log10P: Double, factor: Float, partial: Bool) in
+            let tests = centres.map { c -> (log10P: Double, factor: Float, partial: Bool, box: Int?) in
                 let window = frames[max(run.lowerBound, c - 6)..<min(run.upperBound, c + 7)]
                 let whole = Self.pooledTest(window, offsets: offsets)
-                guard whole.log10P > ClipAnalyzer.frameLog10Threshold, let locator, let model else { return (whole.log10P, whole.factor, false) }
+                guard whole.log10P > ClipAnalyzer.frameLog10Threshold, let locator, let model else { return (whole.log10P, whole.factor, false, nil) }
                 let outside = Self.pooledTestOutsideEdit(window, offsets: offsets, factor: whole.factor, locator: locator, model: model)
-                return (outside.log10P, outside.factor, true)
+                return (outside.log10P, outside.factor, true, outside.box)
             }
             for k in run {
                 let test = tests[min(tests.count - 1, (k - run.lowerBound + 1) / 3)]
@@ -221,16 +232,40 @@ public struct Forensics: Sendable {
                 guard test.log10P <= ClipAnalyzer.frameLog10Threshold else { continue }
                 labels[k] = test.partial ? .partial : .marked
                 if let v = frames[k].latticeCoordinates { frames[k].latticeErrors = Self.errors(v, offsets, factor: test.factor) }
+                // The frame's time code, re-read at the window's gain from the projections clear of the box.
+                if let v = frames[k].timeCoordinates, let map {
+                    frames[k].timeSoft = Self.timeSoft(v, map: map, factor: test.factor,
+                                                       clear: { cell in test.box.map { !(locator?.contains(cell: cell, box: $0) ?? false) } ?? true })
+                    recovered.insert(k)
+                }
             }
-            // Where part of the run shows the mark only outside a box, the run is one edit (the
-            // rest of its frames lost the mark altogether, or kept enough to pass whole): it is
-            // tampered if most of its frames show the mark at all, else foreign.
-            let partial = run.filter { labels[$0] == .partial }.count
-            if partial > 0 {
-                let found = run.filter { labels[$0] != .foreign }.count
-                for k in run { labels[k] = 2 * found >= run.count ? .partial : .foreign }
-            }
+            settle(&labels, run, minimum: max(3, Int((0.5 / d).rounded())))
             i = j
+        }
+    }
+
+    /// Windows overlap, and a busy overlay lets some windows find the mark outside a box and
+    /// others not at all: within a run, stretches where the mark was found and where it was not
+    /// that are shorter than `minimum` frames join their neighbours (shortest first). A found
+    /// stretch with any window that needed the box left out is tampered as a whole.
+    private func settle(_ labels: inout [Label], _ run: Range<Int>, minimum: Int) {
+        func found(_ l: Label) -> Bool { l == .marked || l == .partial }
+        while true {
+            var pieces: [Range<Int>] = []
+            var start = run.lowerBound
+            for k in run.dropFirst() where found(labels[k]) != found(labels[start]) { pieces.append(start..<k); start = k }
+            pieces.append(start..<run.upperBound)
+            guard pieces.count > 1, let short = pieces.indices.filter({ pieces[$0].count < minimum }).min(by: { pieces[$0].count < pieces[$1].count }) else { break }
+            let neighbour = short > 0 ? pieces[short - 1] : pieces[short + 1]
+            let label = labels[neighbour.lowerBound]
+            for k in pieces[short] { labels[k] = label }
+        }
+        var start = run.lowerBound
+        for k in run.dropFirst() + [run.upperBound] where k == run.upperBound || found(labels[k]) != found(labels[start]) {
+            if found(labels[start]), (start..<k).contains(where: { labels[$0] == .partial }) {
+                for m in start..<k { labels[m] = .partial }
+            }
+            start = k
         }
     }
 
@@ -239,9 +274,9 @@ public struct Forensics: Sendable {
     /// when it stays put those broken phasors stay put too, which drowns the test. For each fixed
     /// box the test is exact, so × the number of boxes (and of gain factors and hypotheses).
     static func pooledTestOutsideEdit(_ window: ArraySlice<FrameVerdict>, offsets: [Float], factor: Float,
-                                      locator: TamperLocator, model: ErrorModel) -> (log10P: Double, factor: Float) {
+                                      locator: TamperLocator, model: ErrorModel) -> (log10P: Double, factor: Float, box: Int) {
         let coordinates = window.compactMap(\.latticeCoordinates)
-        guard !coordinates.isEmpty else { return (0, factor) }
+        guard !coordinates.isEmpty else { return (0, factor, 0) }
         var evidence = [Float](repeating: 0, count: offsets.count)
         for v in coordinates {
             let e = model.evidence(errors(v, offsets, factor: factor))
@@ -259,7 +294,20 @@ public struct Forensics: Sendable {
         let weights = zip(re, im).map { ($0 * $0 + $1 * $1).squareRoot() }
         let log10p = PhaseTest.log10Tail(statistic: re.reduce(0, +), weights: weights) + log10(Double(locator.boxes.count))
             + log10(Double(ClipAnalyzer.frameGainFactors.count)) + log10(Double(Hypothesis.count))
-        return (min(0, log10p), factor)
+        return (min(0, log10p), factor, box)
+    }
+
+    /// Soft time-code bits (Σ over repeats of cos of the bit phase, positive for a 0) from the
+    /// time projections' coordinates at gain factor `factor`, leaving out those with a cell that
+    /// is not `clear`.
+    static func timeSoft(_ coordinates: [Float], map: ProjectionMap, factor: Float, clear: (Int32) -> Bool) -> [Float] {
+        let bits = WatermarkDesign.timeBits, n = map.cellsPerProjection
+        var soft = [Float](repeating: 0, count: bits)
+        for (i, v) in coordinates.enumerated() {
+            guard (0..<n).allSatisfy({ clear(map.timeCells[i * n + $0]) }) else { continue }
+            soft[i % bits] += cos(2 * Float.pi * (factor * v - map.timeDithers[i]))
+        }
+        return soft
     }
 
     /// Lattice errors (steps × 254) at gain factor `factor`.
@@ -347,7 +395,9 @@ public struct Forensics: Sendable {
                 }
                 previousEnd = max(previousEnd, s.originalEndSeconds!)
                 unmarkedSince = 0
-            } else if s.kind == .foreign || s.kind == .unverifiable {
+            } else if s.kind == .foreign || s.kind == .unverifiable || s.originalStartSeconds == nil {
+                // Time not placed in the original (unmarked, or tampered without a readable time
+                // code) may account for original time that no segment shows.
                 unmarkedSince += s.endSeconds - s.startSeconds
             }
             out.append(s)

@@ -75,6 +75,13 @@ struct TamperLocator {
         }
     }
 
+    /// Whether grid cell `c` lies in box `k`.
+    func contains(cell c: Int32, box k: Int) -> Bool {
+        let box = boxes[k], b = Self.blockCells
+        let x = Int(c) % map.gridWidth / b, y = Int(c) / map.gridWidth / b
+        return x >= box.x0 && x < box.x1 && y >= box.y0 && y < box.y1
+    }
+
     /// Whether projection `p` has a cell in box `k`.
     func touches(_ p: Int, box k: Int) -> Bool { touch[p * boxes.count + k] != 0 }
 

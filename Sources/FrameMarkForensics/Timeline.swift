@@ -159,6 +159,30 @@ struct Timeline {
         }
     }
 
+    /// The one offset in `range` that best explains a run's soft time bits, or nil when another
+    /// offset with different codes explains them almost as well (within 10 nats).
+    static func pooledOffset(times: [Double], soft: [[Float]?], frameDuration: Double, bitWeight: Float,
+                             range: ClosedRange<Double>) -> Double? {
+        let resolution = frameDuration / 2, period = 1 << WatermarkDesign.timeBits
+        guard soft.contains(where: { $0 != nil }) else { return nil }
+        var costs: [(offset: Double, cost: Float)] = []
+        var m = Int((range.lowerBound / resolution).rounded(.down))
+        while Double(m) * resolution <= range.upperBound {
+            let o = Double(m) * resolution
+            var cost: Float = 0
+            for (t, s) in zip(times, soft) { if let s { cost += bitWeight * contradiction(s, code(at: t, offset: o, period: period)) } }
+            costs.append((o, cost))
+            m += 1
+        }
+        guard let best = costs.min(by: { $0.cost < $1.cost }) else { return nil }
+        // Offsets within a code unit of the best read mostly the same codes; any other rival counts.
+        let rival = costs.filter { abs($0.offset - best.offset) >= WatermarkDesign.timeCodeSeconds }.map(\.cost).min() ?? .infinity
+        guard rival - best.cost >= 10 else { return nil }
+        // The lowest offset of the best window, as the path does.
+        let window = costs.filter { abs($0.offset - best.offset) < WatermarkDesign.timeCodeSeconds && $0.cost <= best.cost + 1e-3 }
+        return window.map(\.offset).min() ?? best.offset
+    }
+
     /// A bit's soft value y is a sum of cosines cᵢ of its repeats' phases; with cᵢ ≈ N(±m, v) for
     /// a 0 or a 1, its log-likelihood ratio is (2m/v)·y. m and v are measured on the clip's
     /// known bits (the same projections, the same codec damage).

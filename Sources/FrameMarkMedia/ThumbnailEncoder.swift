@@ -7,6 +7,7 @@ public final class ThumbnailEncoder {
     private var scaler: OpaquePointer?
     private var geometry: (sw: Int32, sh: Int32, fmt: Int32, tw: Int32, th: Int32) = (0, 0, -1, 0, 0)
     private var encoder: UnsafeMutablePointer<AVCodecContext>?
+    private var nextPTS: Int64 = 0
 
     /// `width` is rounded down to an even number (at least 16).
     public init(width: Int = 320) {
@@ -37,11 +38,13 @@ public final class ThumbnailEncoder {
         small.pointer.pointee.format = AV_PIX_FMT_YUVJ420P.rawValue
         small.pointer.pointee.color_range = AVCOL_RANGE_JPEG
         try check(sws_scale_frame(scaler, small.pointer, frame.pointer), "scaling a thumbnail")
-        small.pointer.pointee.pts = 0
+        // The encoder insists on increasing timestamps, even for stills.
+        small.pointer.pointee.pts = nextPTS
+        nextPTS += 1
         small.pointer.pointee.quality = encoder!.pointee.global_quality
-        try check(avcodec_send_frame(encoder, small.pointer), "encoding a thumbnail")
+        try check(avcodec_send_frame(encoder, small.pointer), "encoding a thumbnail (send)")
         let packet = Packet()
-        try check(avcodec_receive_packet(encoder, packet.pointer), "encoding a thumbnail")
+        try check(avcodec_receive_packet(encoder, packet.pointer), "encoding a thumbnail (receive)")
         defer { packet.unref() }
         return Array(UnsafeBufferPointer(start: packet.pointer.pointee.data, count: Int(packet.pointer.pointee.size)))
     }
@@ -53,6 +56,7 @@ public final class ThumbnailEncoder {
         guard let codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG) else { throw MediaError("this FFmpeg has no mjpeg encoder") }
         guard let ctx = avcodec_alloc_context3(codec) else { throw MediaError("out of memory") }
         encoder = ctx
+        nextPTS = 0
         ctx.pointee.width = width
         ctx.pointee.height = height
         ctx.pointee.pix_fmt = AV_PIX_FMT_YUVJ420P
