@@ -28,7 +28,7 @@ final class TimelineTests: XCTestCase {
         let times = (0..<200).map { Double($0) / 25 }
         // Frames 0–79 in place; from frame 80 on, 2.3 s of the original are missing.
         let truth = times.indices.map { $0 < 80 ? 0.0 : 2.3 }
-        let soft = times.indices.map { f -> [Float]? in f % 17 == 5 ? nil : soft(times[f], offset: truth[f], noise: &noise) }
+        let soft = times.indices.map { f -> [Float]? in f % 17 == 5 ? nil : self.soft(times[f], offset: truth[f], noise: &noise) }
         let timeline = Timeline(times: times, soft: soft, frameDuration: 0.04, bitWeight: 2)
         let changes = times.indices.dropFirst().filter { abs(timeline.offsets[$0] - timeline.offsets[$0 - 1]) > 0.01 }
         XCTAssertEqual(changes.count, 1, "\(changes)")
