@@ -92,7 +92,14 @@ public final class ClipAnalyzer {
         var pilotSum: [(re: Double, im: Double)]
         var bitSum: [(re: Double, im: Double)]
         var count: Int
+        /// The best stretch's p-value (log10, corrected for the stretches and hypotheses), when the
+        /// clip was scanned stretch by stretch.
+        var scanLog10P: Double?
     }
+
+    /// Stretches scanned when the whole clip does not show the mark: frames, and step.
+    static let scanWindow = 48
+    static let scanStep = 24
 
     public init(detector: FrameDetector, lockAfter: Int = 20000) {
         self.detector = detector
@@ -116,7 +123,8 @@ public final class ClipAnalyzer {
                                hypothesis: Hypothesis(orientationIndex: 0, signIndex: 0, gainIndex: Hypothesis.gains.count / 2), frames: frames,
                                projectionMap: nil)
         }
-        let log10p = clipLog10P(locked)
+        // The clip's p-value: the whole clip's or the best stretch's, whichever is smaller, × 2.
+        let log10p = min(0, min(clipLog10P(locked), locked.scanLog10P ?? 0) + log10(2))
         let detected = log10p <= Self.clipLog10Threshold
         return ClipVerdict(detected: detected, log10PValue: log10p, message: detected ? locked.message : nil,
                            hypothesis: Hypothesis(orientationIndex: locked.o, signIndex: locked.s, gainIndex: locked.g, toneIndex: locked.t),
@@ -156,12 +164,51 @@ public final class ClipAnalyzer {
                         pilotSum: .init(repeating: (0, 0), count: k), bitSum: .init(repeating: (0, 0), count: k), count: 0)
         // Pool the stored frames first, read the message, then give each stored frame its verdict.
         let projections = stored.map { projectionsOf($0.upright.map { Float($0) }, $0.turned.map { Float($0) }) }
-        for (entry, p) in zip(stored, projections) where entry.detail >= WatermarkDesign.minimumDetail { pool(phasesOf(p)) }
+        let usable = stored.indices.filter { stored[$0].detail >= WatermarkDesign.minimumDetail }
+        let phases = usable.map { phasesOf(projections[$0]) }
+        for p in phases { pool(p) }
         if let l = locked, l.count > 0, clipLog10P(l) <= Self.clipLog10Threshold {
             locked?.message = Payload.decodeMessage(layout.messageRange.map { Float(l.bitSum[$0].re) })
+        } else {
+            scan(phases)
         }
         for (entry, p) in zip(stored, projections) { judge(p, index: entry.index, time: entry.time, detail: entry.detail) }
         stored = []
+    }
+
+    /// When the whole clip does not show the mark, its stretches may: a short marked part of a
+    /// long clip is drowned by the rest, all the more when the rest is still (a still picture's
+    /// phasors add up whatever their direction). Each stretch is tested like the clip; the best
+    /// is corrected for the number of stretches, and the message is read from the stretches that
+    /// show the mark.
+    private func scan(_ phases: [[Float]]) {
+        guard var l = locked, phases.count >= 2 * Self.scanWindow else { return }
+        let starts = Array(stride(from: 0, through: phases.count - Self.scanWindow, by: Self.scanStep))
+        let correction = log10(Double(starts.count)) + log10(Double(Hypothesis.count))
+        var best = 0.0
+        var significant: [Int] = []
+        for start in starts {
+            var re = [Double](repeating: 0, count: layout.pilotRange.count), im = re
+            for p in phases[start..<(start + Self.scanWindow)] {
+                for (j, i) in layout.pilotRange.enumerated() {
+                    let phi = Double(p[i]) - Double.pi * Double(layout.pilotBits[j])
+                    re[j] += cos(phi); im[j] += sin(phi)
+                }
+            }
+            let weights = zip(re, im).map { ($0 * $0 + $1 * $1).squareRoot() }
+            let log10p = min(0, PhaseTest.log10Tail(statistic: re.reduce(0, +), weights: weights) + correction)
+            best = min(best, log10p)
+            if log10p <= Self.clipLog10Threshold { significant.append(start) }
+        }
+        l.scanLog10P = best
+        if !significant.isEmpty {
+            var frames = Set<Int>()
+            for start in significant { frames.formUnion(start..<(start + Self.scanWindow)) }
+            var soft = [Double](repeating: 0, count: layout.messageRange.count)
+            for f in frames { for (k, i) in layout.messageRange.enumerated() { soft[k] += Double(cos(phases[f][i])) } }
+            l.message = Payload.decodeMessage(soft.map { Float($0) })
+        }
+        locked = l
     }
 
     private func fold(_ upright: [Float], _ turned: [Float], index: Int, time: Double, detail: Float) {
@@ -234,10 +281,18 @@ public final class ClipAnalyzer {
         // A frame clearly marked at the clip's gain needs no search (reporting 2·p1 then is only
         // more conservative than 2·min(p1, n·p2)).
         if l.codedMessage != nil && raw > -6 {
+            // Every third factor, then the best one's neighbours (the statistic is smooth in the
+            // factor); the correction still counts all of them.
+            let factors = Self.frameGainFactors
             var best = (statistic: -Float.infinity, factor: Float(1))
-            for f in Self.frameGainFactors {
-                let s = knownBitStatistic(phasesOf(projections, factor: f), l).statistic
-                if s > best.statistic { best = (s, f) }
+            var bestIndex = 0
+            for k in stride(from: 0, to: factors.count, by: 3) {
+                let s = knownBitStatistic(phasesOf(projections, factor: factors[k]), l).statistic
+                if s > best.statistic { best = (s, factors[k]); bestIndex = k }
+            }
+            for k in max(0, bestIndex - 2)...min(factors.count - 1, bestIndex + 2) where k != bestIndex {
+                let s = knownBitStatistic(phasesOf(projections, factor: factors[k]), l).statistic
+                if s > best.statistic { best = (s, factors[k]) }
             }
             let local = table.log10Tail(Double(best.statistic)) + log10(Double(Self.frameGainFactors.count))
             if local < raw { phases = phasesOf(projections, factor: best.factor) }
@@ -291,20 +346,41 @@ public final class ClipAnalyzer {
         return t
     }
 
-    /// At most `limit` stored frames with detail enough, evenly spread.
-    private func spread(_ limit: Int) -> [Int] {
-        let usable = stored.indices.filter { stored[$0].detail >= WatermarkDesign.minimumDetail }
+    /// At most `limit` stored frames with detail enough, evenly spread over `range` of them.
+    private func spread(_ limit: Int, in range: Range<Int>? = nil) -> [Int] {
+        let usable = (range ?? stored.indices).filter { stored[$0].detail >= WatermarkDesign.minimumDetail }
         if usable.count <= limit { return usable }
         return (0..<limit).map { usable[$0 * usable.count / limit] }
     }
 
     /// The tone curve, orientation, sign and gain whose pooled pilot phasors agree best with the
-    /// pilots' bits (largest z-score). Every (tone, orientation) pair is scored on 16 frames; the
-    /// best four are scored again on up to 96.
+    /// pilots' bits (largest z-score). Every (tone, orientation) pair is scored on 16 frames of
+    /// each stretch of the clip (up to 8 stretches, so that a short marked part of a long clip is
+    /// seen); the best four are scored again on up to 96 frames of the stretch that scored best.
+    /// However the hypothesis is chosen, the p-values are corrected for all of them.
     private func bestHypothesis() -> (o: Int, s: Int, g: Int, t: Int) {
         let all = (0..<(Hypothesis.tones.count * 8)).map { (t: $0 / 8, o: $0 % 8) }
-        let coarse = score(all, frames: spread(16)).sorted { $0.z > $1.z }
-        let fine = score(coarse.prefix(4).map { ($0.t, $0.o) }, frames: spread(96))
+        // Frames spread over the whole clip first; stretch by stretch only when that finds no
+        // clear winner (z under 8), as when a short marked part sits in a long clip.
+        let overall = score(all, frames: spread(16)).sorted { $0.z > $1.z }
+        if overall[0].z >= 8 || stored.count < 192 {
+            let fine = score(overall.prefix(4).map { ($0.t, $0.o) }, frames: spread(96))
+            let best = fine.max { $0.z < $1.z }!
+            return (best.o, best.s, best.g, best.t)
+        }
+        let chunks = max(1, min(8, stored.count / 96))
+        let ranges = (0..<chunks).map { ($0 * stored.count / chunks)..<(($0 + 1) * stored.count / chunks) }
+        var coarse: [(z: Double, t: Int, o: Int, chunk: Int)] = []
+        for (c, range) in ranges.enumerated() {
+            coarse += score(all, frames: spread(16, in: range)).map { ($0.z, $0.t, $0.o, c) }
+        }
+        coarse.sort { $0.z > $1.z }
+        var pairs: [(t: Int, o: Int)] = []
+        for candidate in coarse where !pairs.contains(where: { $0.t == candidate.t && $0.o == candidate.o }) {
+            pairs.append((candidate.t, candidate.o))
+            if pairs.count == 4 { break }
+        }
+        let fine = score(pairs, frames: spread(96, in: ranges[coarse[0].chunk]))
         let best = fine.max { $0.z < $1.z }!
         return (best.o, best.s, best.g, best.t)
     }
