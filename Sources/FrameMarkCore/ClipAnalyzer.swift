@@ -354,9 +354,10 @@ public final class ClipAnalyzer {
     }
 
     /// The tone curve, orientation, sign and gain whose pooled pilot phasors agree best with the
-    /// pilots' bits (largest z-score). Every (tone, orientation) pair is scored on 16 frames of
-    /// each stretch of the clip (up to 8 stretches, so that a short marked part of a long clip is
-    /// seen); the best four are scored again on up to 96 frames of the stretch that scored best.
+    /// pilots' bits (largest z-score). Every (tone, orientation) pair is scored on 16 frames
+    /// spread over the clip, and, failing a clear winner, on 16 frames of each of up to 24
+    /// stretches (so that a short marked part of a long clip is seen); the best four are scored
+    /// again on up to 96 frames (of the stretch that scored best).
     /// However the hypothesis is chosen, the p-values are corrected for all of them.
     private func bestHypothesis() -> (o: Int, s: Int, g: Int, t: Int) {
         let all = (0..<(Hypothesis.tones.count * 8)).map { (t: $0 / 8, o: $0 % 8) }
@@ -368,8 +369,14 @@ public final class ClipAnalyzer {
             let best = fine.max { $0.z < $1.z }!
             return (best.o, best.s, best.g, best.t)
         }
-        let chunks = max(1, min(8, stored.count / 96))
-        let ranges = (0..<chunks).map { ($0 * stored.count / chunks)..<(($0 + 1) * stored.count / chunks) }
+        // Stretches of the scan's length, at most 24 of them evenly spread: short enough that one
+        // lies within a short marked part, whatever surrounds it.
+        let length = Self.scanWindow, possible = max(1, stored.count / length)
+        let chunks = min(24, possible)
+        let ranges = (0..<chunks).map { c -> Range<Int> in
+            let start = (c * possible / chunks) * length
+            return start..<min(stored.count, start + length)
+        }
         var coarse: [(z: Double, t: Int, o: Int, chunk: Int)] = []
         for (c, range) in ranges.enumerated() {
             coarse += score(all, frames: spread(16, in: range)).map { ($0.z, $0.t, $0.o, c) }

@@ -186,6 +186,22 @@ final class ForensicsTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), html)
     }
 
+    func testShortMarkedPartsOfALongStillClipAreFound() throws {
+        // 1.5 s marked, 12 s of a still picture nobody marked, 1.5 s marked: the whole clip's
+        // statistics are dominated by the still part; its stretches are not.
+        let still = try Self.clips.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25",
+                                           "-vf", "trim=end_frame=1,loop=loop=-1:size=1:start=0,setpts=N/25/TB", "-frames:v", "300",
+                                           "-c:v", "libx264", "-crf", "16"], output: "still.mp4")
+        let path = try Self.clips.ffmpeg(["-i", Self.marked, "-i", still, "-filter_complex",
+                                          "[0:v]trim=0:1.5,setpts=PTS-STARTPTS[a];[1:v]setpts=PTS-STARTPTS,setsar=1[f];[0:v]trim=1.5:3,setpts=PTS-STARTPTS[b];[a][f][b]concat=n=3:v=1[v]",
+                                          "-map", "[v]"] + Self.crf28, output: "long.mp4")
+        let report = try detect(path)
+        assertCovers(report)
+        assertSegment(report, .foreign, frames: 38..<338)
+        XCTAssertEqual(report.forensics.segments.first?.kind, .intact, describe(report))
+        XCTAssertEqual(report.forensics.segments.last?.kind, .intact, describe(report))
+    }
+
     // MARK: - No false edits
 
     func testUneditedReencodesAreIntact() throws {
