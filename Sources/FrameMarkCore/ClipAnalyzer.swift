@@ -387,7 +387,9 @@ public final class ClipAnalyzer {
             pairs.append((candidate.t, candidate.o))
             if pairs.count == 4 { break }
         }
-        let fine = score(pairs, frames: spread(96, in: ranges[coarse[0].chunk]))
+        // Scored again both over the clip and within the best stretch: a clip marked throughout
+        // but weakly (heavy compression) is read best over the clip, a short marked part within.
+        let fine = score(pairs, frames: spread(96)) + score(pairs, frames: spread(96, in: ranges[coarse[0].chunk]))
         let best = fine.max { $0.z < $1.z }!
         return (best.o, best.s, best.g, best.t)
     }
