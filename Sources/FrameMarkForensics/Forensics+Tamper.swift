@@ -10,11 +10,6 @@ extension Forensics {
         report.blockRows = locator.blockRows
         let w = max(1, Int((tamperWindowSeconds / d).rounded()))
         let minRun = max(3, Int((minTamperSeconds / d).rounded()))
-        let debug = ProcessInfo.processInfo.environment["FRAMEMARK_DEBUG_TAMPER"] != nil
-        if debug {
-            FileHandle.standardError.write("tamper model: π \(model.outlierShare) σ \(model.sigma) intact ℓ \(model.intactMean) edited ℓ \(model.editedMean)\n".data(using: .utf8)!)
-        }
-
         var out: [Segment] = []
         for run in runs {
             if run.kind == .tampered {
@@ -68,11 +63,6 @@ extension Forensics {
             }
             let lastScored = scored.last!
             for i in 0..<count where i % 3 != 0 { pooled[i] = pooled[min((i + 1) / 3 * 3, lastScored)] }
-            if debug {
-                for i in 0..<count {
-                    FileHandle.standardError.write("frame \(run.startFrame + i): \(pooled[i].score) \(locator.region(pooled[i].box))\n".data(using: .utf8)!)
-                }
-            }
             // A fade dims the whole picture and its dark parts lose the mark first: that is not an
             // edit. Frames much flatter than their segment are not judged.
             let details = (run.startFrame..<run.endFrame).map { frames[$0].detail }.sorted()

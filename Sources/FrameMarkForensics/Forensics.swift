@@ -211,7 +211,6 @@ public struct Forensics: Sendable {
     private func recoverWeakMarks(_ labels: inout [Label], frames: inout [FrameVerdict], recovered: inout Set<Int>, map: ProjectionMap?,
                                   locator: TamperLocator?, model: ErrorModel?, frameDuration d: Double) {
         guard let offsets = map?.latticeOffsets else { return }
-        let debug = ProcessInfo.processInfo.environment["FRAMEMARK_DEBUG_RUNS"] != nil
         var i = 0
         while i < labels.count {
             guard labels[i] == .foreign else { i += 1; continue }
@@ -239,7 +238,6 @@ public struct Forensics: Sendable {
             let tests = Array(results)
             for k in run {
                 let test = tests[min(tests.count - 1, (k - run.lowerBound + 1) / 3)]
-                if debug { FileHandle.standardError.write("frame \(k): window log10 p \(test.log10P) at factor \(test.factor), partial \(test.partial)\n".data(using: .utf8)!) }
                 guard test.log10P <= ClipAnalyzer.frameLog10Threshold else { continue }
                 labels[k] = test.partial ? .partial : .marked
                 if let v = frames[k].latticeCoordinates { frames[k].latticeErrors = Self.errors(v, offsets, factor: test.factor) }

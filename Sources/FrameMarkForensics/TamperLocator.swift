@@ -136,9 +136,6 @@ struct ErrorModel {
     let sigma: Double
     /// ℓ for each stored error value (−127…127).
     let evidence: [Float]
-    /// Mean ℓ of an intact projection (negative) and of an edited one (positive).
-    let intactMean: Double
-    let editedMean: Double
 
     init(errors: [[Int8]]) {
         var counts = [Double](repeating: 0, count: 255)
@@ -163,14 +160,6 @@ struct ErrorModel {
         self.sigma = sigma
         let evidence = values.map { Float(-log((1 - pi) * Self.normal($0, sigma) + pi)) }
         self.evidence = evidence
-        editedMean = evidence.reduce(0.0) { $0 + Double($1) } / 255
-        var intact = 0.0, mass = 0.0
-        for (i, v) in values.enumerated() {
-            let density = (1 - pi) * Self.normal(v, sigma) + pi
-            intact += density * Double(evidence[i])
-            mass += density
-        }
-        intactMean = intact / mass
     }
 
     func evidence(_ errors: [Int8]) -> [Float] { errors.map { evidence[Int($0) + 127] } }

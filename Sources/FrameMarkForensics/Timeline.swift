@@ -151,12 +151,6 @@ struct Timeline {
             for g in r.range { fitted[g] = Double(candidates[chosen]) * resolution }
         }
         offsets = fitted
-        if ProcessInfo.processInfo.environment["FRAMEMARK_DEBUG_TIME"] != nil {
-            for f in times.indices {
-                let read = soft[f].map { "\(Self.hardDecode($0)) |y| \($0.map { abs($0) }.min()!)" } ?? "-"
-                FileHandle.standardError.write("time \(f) t \(times[f]) read \(read) offset \(fitted[f])\n".data(using: .utf8)!)
-            }
-        }
     }
 
     /// The one offset in `range` that best explains a run's soft time bits, or nil when another
