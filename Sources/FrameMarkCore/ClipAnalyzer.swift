@@ -232,6 +232,23 @@ public final class ClipAnalyzer {
 
     /// Gain factors a single frame is also read at: a local edit (a box painted over the picture)
     /// changes the frame's contrast and so the scale its projections are measured in.
+    /// The factor of `frameGainFactors` with the highest `statistic`: every third factor, then the
+    /// best one's neighbours (the statistic is smooth in the factor; 2% apart keeps in phase the
+    /// projections that matter). Any p-value from it is still corrected for all the factors.
+    public static func bestGainFactor(_ statistic: (Float) -> Float) -> (statistic: Float, factor: Float) {
+        let factors = frameGainFactors
+        var best = (statistic: -Float.infinity, index: 0)
+        for k in stride(from: 0, to: factors.count, by: 3) {
+            let s = statistic(factors[k])
+            if s > best.statistic { best = (s, k) }
+        }
+        for k in max(0, best.index - 2)...min(factors.count - 1, best.index + 2) where k != best.index {
+            let s = statistic(factors[k])
+            if s > best.statistic { best = (s, k) }
+        }
+        return (best.statistic, factors[best.index])
+    }
+
     public static let frameGainFactors: [Float] = (0...200).map { exp(log(0.5) + Float($0) * (log(2.0) - log(0.5)) / 200) }
 
     /// Σ cos of the known bits' phases: the pilots, and the coded message once known.
@@ -281,19 +298,7 @@ public final class ClipAnalyzer {
         // A frame clearly marked at the clip's gain needs no search (reporting 2·p1 then is only
         // more conservative than 2·min(p1, n·p2)).
         if l.codedMessage != nil && raw > -6 {
-            // Every third factor, then the best one's neighbours (the statistic is smooth in the
-            // factor); the correction still counts all of them.
-            let factors = Self.frameGainFactors
-            var best = (statistic: -Float.infinity, factor: Float(1))
-            var bestIndex = 0
-            for k in stride(from: 0, to: factors.count, by: 3) {
-                let s = knownBitStatistic(phasesOf(projections, factor: factors[k]), l).statistic
-                if s > best.statistic { best = (s, factors[k]); bestIndex = k }
-            }
-            for k in max(0, bestIndex - 2)...min(factors.count - 1, bestIndex + 2) where k != bestIndex {
-                let s = knownBitStatistic(phasesOf(projections, factor: factors[k]), l).statistic
-                if s > best.statistic { best = (s, factors[k]) }
-            }
+            let best = Self.bestGainFactor { knownBitStatistic(phasesOf(projections, factor: $0), l).statistic }
             let local = table.log10Tail(Double(best.statistic)) + log10(Double(Self.frameGainFactors.count))
             if local < raw { phases = phasesOf(projections, factor: best.factor) }
             raw = min(raw, local) + log10(2)

@@ -352,21 +352,11 @@ public struct Forensics: Sendable {
         }
         let sample = stride(from: 0, to: usable.count, by: max(1, usable.count / 64)).map { usable[$0] }
         let factors = ClipAnalyzer.frameGainFactors
-        // Every third factor (2% apart: still in phase for the projections that matter), then the
-        // best one's neighbours. The p-value is still corrected for all of them.
-        var best = (statistic: -Float.infinity, index: 0)
-        for k in stride(from: 0, to: factors.count, by: 3) {
-            let s = statistic(sample, factors[k])
-            if s > best.statistic { best = (s, k) }
-        }
-        for k in max(0, best.index - 2)...min(factors.count - 1, best.index + 2) where k != best.index {
-            let s = statistic(sample, factors[k])
-            if s > best.statistic { best = (s, k) }
-        }
-        let (re, im) = phasors(usable, factors[best.index])
+        let best = ClipAnalyzer.bestGainFactor { statistic(sample, $0) }
+        let (re, im) = phasors(usable, best.factor)
         let weights = zip(re, im).map { ($0 * $0 + $1 * $1).squareRoot() }
         let raw = PhaseTest.log10Tail(statistic: re.reduce(0, +), weights: weights)
-        return (min(0, raw + log10(Double(factors.count)) + log10(Double(Hypothesis.count))), factors[best.index], raw)
+        return (min(0, raw + log10(Double(factors.count)) + log10(Double(Hypothesis.count))), best.factor, raw)
     }
 
     /// Later copies of original content are `duplicated`; of the rest, the longest chain in
