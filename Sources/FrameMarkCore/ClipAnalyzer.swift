@@ -95,7 +95,16 @@ public final class ClipAnalyzer {
         /// The best stretch's p-value (log10, corrected for the stretches and hypotheses), when the
         /// clip was scanned stretch by stretch.
         var scanLog10P: Double?
+        /// Whether the message read from the whole clip passed its CRC-32: evidence of its own
+        /// (see `checkedMessageLog10P`).
+        var messageChecked = false
     }
+
+    /// A message read from phases that are uniform and independent (no mark with this key)
+    /// passes the CRC-32 with probability 2⁻³². For each hypothesis the message projections and
+    /// the pilots have independent dithers, so the pilot test and the check are independent:
+    /// P(pilot p ≤ a and CRC passes) ≤ a · 2⁻³², whichever hypothesis the pilots chose.
+    static let checkedMessageLog10P = -32 * log10(2.0)
 
     /// Stretches scanned when the whole clip does not show the mark: frames, and step.
     static let scanWindow = 48
@@ -123,8 +132,10 @@ public final class ClipAnalyzer {
                                hypothesis: Hypothesis(orientationIndex: 0, signIndex: 0, gainIndex: Hypothesis.gains.count / 2), frames: frames,
                                projectionMap: nil)
         }
-        // The clip's p-value: the whole clip's or the best stretch's, whichever is smaller, × 2.
-        let log10p = min(0, min(clipLog10P(locked), locked.scanLog10P ?? 0) + log10(2))
+        // Three tests: the whole clip's pilots, the same joined with the message's CRC, the best
+        // stretch; the smallest p-value × 3.
+        let whole = clipLog10P(locked) + (locked.messageChecked ? Self.checkedMessageLog10P : 0)
+        let log10p = min(0, min(whole, locked.scanLog10P ?? 0) + log10(3))
         let detected = log10p <= Self.clipLog10Threshold
         return ClipVerdict(detected: detected, log10PValue: log10p, message: detected ? locked.message : nil,
                            hypothesis: Hypothesis(orientationIndex: locked.o, signIndex: locked.s, gainIndex: locked.g, toneIndex: locked.t),
@@ -167,10 +178,13 @@ public final class ClipAnalyzer {
         let usable = stored.indices.filter { stored[$0].detail >= WatermarkDesign.minimumDetail }
         let phases = usable.map { phasesOf(projections[$0]) }
         for p in phases { pool(p) }
-        if let l = locked, l.count > 0, clipLog10P(l) <= Self.clipLog10Threshold {
-            locked?.message = Payload.decodeMessage(layout.messageRange.map { Float(l.bitSum[$0].re) })
-        } else {
-            scan(phases)
+        // The message is read from the whole clip whatever the pilots say: a message that passes
+        // its CRC is evidence in itself (a heavily compressed clip whose pilots fall just short).
+        if let l = locked, l.count > 0 {
+            let message = Payload.decodeMessage(layout.messageRange.map { Float(l.bitSum[$0].re) })
+            locked?.message = message
+            locked?.messageChecked = message != nil
+            if message == nil && clipLog10P(l) > Self.clipLog10Threshold { scan(phases) }
         }
         for (entry, p) in zip(stored, projections) { judge(p, index: entry.index, time: entry.time, detail: entry.detail) }
         stored = []
