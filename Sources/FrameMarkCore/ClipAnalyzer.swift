@@ -62,10 +62,14 @@ public struct ClipVerdict: Sendable {
 ///    frames, agree best with their known bits.
 /// 2. Tests the clip: under "no mark with this key" every pooled pilot phasor has a uniform phase
 ///    whatever its length, so Σ Re zᵢ has an exactly known distribution given the lengths.
-/// 3. Reads the message from the pooled bit phases (soft Viterbi + CRC-32).
-/// 4. Tests every frame on its own with the pilots (and the message bits, once the message is known).
-/// Every p-value is multiplied by the number of hypotheses (Bonferroni), so the choice made in
-/// step 1 cannot make a p-value too small.
+/// 3. Reads the message from the pooled bit phases (soft Viterbi + CRC-32); a message that passes
+///    the CRC is evidence of its own, joined to the clip's test.
+/// 4. Tests every frame on its own: with the message bits once the message is known, else with
+///    the pilots.
+/// Every p-value that involves the pilots is multiplied by the number of hypotheses (Bonferroni),
+/// so the choice made in step 1 cannot make it too small; the message bits took no part in that
+/// choice and have dithers of their own, so a test on them alone needs no such correction.
+/// Projections with a clipped cell (see `FrameDetector.erasures`) are left out of every test.
 ///
 /// Memory: each frame keeps its two half-precision working grids (9 KB) until `lockAfter` frames;
 /// then the hypothesis and message are fixed and later frames are folded in as they come.
@@ -98,13 +102,18 @@ public final class ClipAnalyzer {
         /// Whether the message read from the whole clip passed its CRC-32: evidence of its own
         /// (see `checkedMessageLog10P`).
         var messageChecked = false
+        /// How far each projection can be trusted, from its nearest pilots' pooled agreement (0–1):
+        /// a part of the picture that lost the mark (clipped, painted over) reads anything there.
+        var reliability: [Float] = []
     }
 
     /// A message read from phases that are uniform and independent (no mark with this key)
     /// passes the CRC-32 with probability 2⁻³². For each hypothesis the message projections and
     /// the pilots have independent dithers, so the pilot test and the check are independent:
     /// P(pilot p ≤ a and CRC passes) ≤ a · 2⁻³², whichever hypothesis the pilots chose.
-    static let checkedMessageLog10P = -32 * log10(2.0)
+    /// Two readings are tried (`readMessage`): each is one more chance for noise to pass.
+    static let checkedMessageLog10P = log10(Double(messageAttempts)) - 32 * log10(2.0)
+    static let messageAttempts = 2
 
     /// Stretches scanned when the whole clip does not show the mark: frames, and step.
     static let scanWindow = 48
@@ -168,26 +177,70 @@ public final class ClipAnalyzer {
 
     // MARK: - Steps
 
+    /// Fixes the hypothesis, pools the stored frames, reads the message and judges every stored frame.
     private func lock() {
         let best = stored.isEmpty ? (o: 0, s: 0, g: 0, t: 0) : bestHypothesis()
         let k = layout.projectionCount
         locked = Locked(o: best.o, s: best.s, g: best.g, t: best.t, message: nil,
                         pilotSum: .init(repeating: (0, 0), count: k), bitSum: .init(repeating: (0, 0), count: k), count: 0)
         // Pool the stored frames first, read the message, then give each stored frame its verdict.
-        let projections = stored.map { projectionsOf($0.upright.map { Float($0) }, $0.turned.map { Float($0) }) }
-        let usable = stored.indices.filter { stored[$0].detail >= WatermarkDesign.minimumDetail }
-        let phases = usable.map { phasesOf(projections[$0]) }
-        for p in phases { pool(p) }
+        let readings = stored.map { readingOf($0.upright.map { Float($0) }, $0.turned.map { Float($0) }) }
+        let usable = stored.indices.filter { stored[$0].detail >= WatermarkDesign.minimumDetail }.map { readings[$0] }
+        let phases = usable.map { phasesOf($0.projections) }
+        for (p, r) in zip(phases, usable) { pool(p, r.erased) }
+        if let l = locked, l.count > 0 { locked?.reliability = reliability(l) }
         // The message is read from the whole clip whatever the pilots say: a message that passes
         // its CRC is evidence in itself (a heavily compressed clip whose pilots fall just short).
         if let l = locked, l.count > 0 {
-            let message = Payload.decodeMessage(layout.messageRange.map { Float(l.bitSum[$0].re) })
+            let message = readMessage(usable, pooled: l)
             locked?.message = message
             locked?.messageChecked = message != nil
-            if message == nil && clipLog10P(l) > Self.clipLog10Threshold { scan(phases) }
+            if clipLog10P(l) > Self.clipLog10Threshold { scan(phases, usable.map(\.erased)) }
         }
-        for (entry, p) in zip(stored, projections) { judge(p, index: entry.index, time: entry.time, detail: entry.detail) }
+        for (entry, r) in zip(stored, readings) { judge(r, index: entry.index, time: entry.time, detail: entry.detail) }
         stored = []
+    }
+
+    /// Reads the message from the pooled phases of the coded bits, two ways; the first that passes
+    /// the CRC wins (`messageAttempts` counts them).
+    /// 1. Each frame at its own gain, weighted by how well its pilots agree: a clip whose contrast
+    ///    varies from frame to frame (a contrast change that clips part of the picture, a fade)
+    ///    has no single right gain, and frames that lost the mark (heavily quantised B-frames)
+    ///    should not outvote the ones that kept it. A frame's own gain is taken only when its
+    ///    pilots show the mark clearly there (z ≥ 5), not to chase noise.
+    /// 2. The plain sum of the bits' cosines at the clip's gain.
+    private func readMessage(_ readings: [Reading], pooled l: Locked) -> Message? {
+        var soft = [Float](repeating: 0, count: layout.messageRange.count)
+        for r in readings {
+            func pilots(_ factor: Float) -> (statistic: Float, terms: Int) {
+                let phases = phasesOf(r.projections, factor: factor)
+                var statistic: Float = 0, terms = 0
+                for (j, i) in layout.pilotRange.enumerated() where !r.erased[i] {
+                    statistic += cos(phases[i] - Float.pi * Float(layout.pilotBits[j]))
+                    terms += 1
+                }
+                return (statistic, terms)
+            }
+            let atClipGain = pilots(1)
+            guard atClipGain.terms > 0 else { continue }
+            let best = Self.bestGainFactor { pilots($0).statistic }
+            let clear = best.statistic >= 5 * (Float(atClipGain.terms) / 2).squareRoot()
+            let factor = clear ? best.factor : 1
+            let weight = max(0, (clear ? best.statistic : atClipGain.statistic) / Float(atClipGain.terms))
+            guard weight > 0 else { continue }
+            let phases = phasesOf(r.projections, factor: factor)
+            for (k, i) in layout.messageRange.enumerated() where !r.erased[i] { soft[k] += weight * cos(phases[i]) }
+        }
+        let trusted = layout.messageRange.map { soft[$0 - layout.messageRange.lowerBound] * l.reliability[$0] }
+        return Payload.decodeMessage(trusted) ?? Payload.decodeMessage(layout.messageRange.map { Float(l.bitSum[$0].re) })
+    }
+
+    /// Each projection's reliability: the mean pooled cosine of its nearest pilots, floored at 0.
+    private func reliability(_ l: Locked) -> [Float] {
+        let n = Double(max(l.count, 1))
+        return layout.nearestPilots.map { near in
+            Float(max(0, near.reduce(0.0) { $0 + l.pilotSum[$1].re / n } / Double(near.count)))
+        }
     }
 
     /// When the whole clip does not show the mark, its stretches may: a short marked part of a
@@ -195,7 +248,7 @@ public final class ClipAnalyzer {
     /// phasors add up whatever their direction). Each stretch is tested like the clip; the best
     /// is corrected for the number of stretches, and the message is read from the stretches that
     /// show the mark.
-    private func scan(_ phases: [[Float]]) {
+    private func scan(_ phases: [[Float]], _ erased: [[Bool]]) {
         guard var l = locked, phases.count >= 2 * Self.scanWindow else { return }
         let starts = Array(stride(from: 0, through: phases.count - Self.scanWindow, by: Self.scanStep))
         let correction = log10(Double(starts.count)) + log10(Double(Hypothesis.count))
@@ -203,8 +256,9 @@ public final class ClipAnalyzer {
         var significant: [Int] = []
         for start in starts {
             var re = [Double](repeating: 0, count: layout.pilotRange.count), im = re
-            for p in phases[start..<(start + Self.scanWindow)] {
-                for (j, i) in layout.pilotRange.enumerated() {
+            for f in start..<(start + Self.scanWindow) {
+                let p = phases[f]
+                for (j, i) in layout.pilotRange.enumerated() where !erased[f][i] {
                     let phi = Double(p[i]) - Double.pi * Double(layout.pilotBits[j])
                     re[j] += cos(phi); im[j] += sin(phi)
                 }
@@ -215,26 +269,33 @@ public final class ClipAnalyzer {
             if log10p <= Self.clipLog10Threshold { significant.append(start) }
         }
         l.scanLog10P = best
-        if !significant.isEmpty {
+        if l.message == nil && !significant.isEmpty {
             var frames = Set<Int>()
             for start in significant { frames.formUnion(start..<(start + Self.scanWindow)) }
             var soft = [Double](repeating: 0, count: layout.messageRange.count)
-            for f in frames { for (k, i) in layout.messageRange.enumerated() { soft[k] += Double(cos(phases[f][i])) } }
+            for f in frames { for (k, i) in layout.messageRange.enumerated() where !erased[f][i] { soft[k] += Double(cos(phases[f][i])) } }
             l.message = Payload.decodeMessage(soft.map { Float($0) })
         }
         locked = l
     }
 
     private func fold(_ upright: [Float], _ turned: [Float], index: Int, time: Double, detail: Float) {
-        let p = projectionsOf(upright, turned)
-        if detail >= WatermarkDesign.minimumDetail { pool(phasesOf(p)) }
-        judge(p, index: index, time: time, detail: detail)
+        let r = readingOf(upright, turned)
+        if detail >= WatermarkDesign.minimumDetail { pool(phasesOf(r.projections), r.erased) }
+        judge(r, index: index, time: time, detail: detail)
     }
 
-    /// Projections of one frame under the locked orientation and tone curve.
-    private func projectionsOf(_ upright: [Float], _ turned: [Float]) -> [Float] {
-        guard let l = locked else { return [] }
-        return detector.projections(upright: upright, turned: turned, orientation: l.o, tone: Hypothesis.tones[l.t])
+    /// One frame read under the locked orientation and tone curve: its projections, and which of
+    /// them are erased (clipped, see `FrameDetector.erasures`).
+    struct Reading {
+        var projections: [Float]
+        var erased: [Bool]
+    }
+
+    private func readingOf(_ upright: [Float], _ turned: [Float]) -> Reading {
+        guard let l = locked else { return Reading(projections: [], erased: []) }
+        return Reading(projections: detector.projections(upright: upright, turned: turned, orientation: l.o, tone: Hypothesis.tones[l.t]),
+                       erased: detector.erasures(upright: upright, turned: turned, orientation: l.o))
     }
 
     /// Bit phases of every projection under the locked sign and gain, times `factor`.
@@ -265,63 +326,69 @@ public final class ClipAnalyzer {
 
     public static let frameGainFactors: [Float] = (0...200).map { exp(log(0.5) + Float($0) * (log(2.0) - log(0.5)) / 200) }
 
-    /// Σ cos of the known bits' phases: the pilots, and the coded message once known.
-    private func knownBitStatistic(_ phases: [Float], _ l: Locked) -> (statistic: Float, terms: Int) {
+    /// Σ cos of the known bits' phases: the coded message's once it is known (see `judge`), the
+    /// pilots' before.
+    private func knownBitStatistic(_ phases: [Float], _ erased: [Bool], _ l: Locked) -> (statistic: Float, terms: Int) {
         var statistic: Float = 0
         var terms = 0
-        for (j, i) in layout.pilotRange.enumerated() {
-            statistic += cos(phases[i] - Float.pi * Float(layout.pilotBits[j]))
-            terms += 1
-        }
         if let coded = l.codedMessage {
-            for (i, b) in coded.enumerated() {
-                statistic += cos(phases[layout.messageRange.lowerBound + i] - Float.pi * Float(b))
+            for (k, b) in coded.enumerated() where !erased[layout.messageRange.lowerBound + k] {
+                statistic += cos(phases[layout.messageRange.lowerBound + k] - Float.pi * Float(b))
+                terms += 1
+            }
+        } else {
+            for (j, i) in layout.pilotRange.enumerated() where !erased[i] {
+                statistic += cos(phases[i] - Float.pi * Float(layout.pilotBits[j]))
                 terms += 1
             }
         }
         return (statistic, terms)
     }
 
-    private func pool(_ phases: [Float]) {
+    private func pool(_ phases: [Float], _ erased: [Bool]) {
         guard var l = locked else { return }
-        for (j, i) in layout.pilotRange.enumerated() {
+        for (j, i) in layout.pilotRange.enumerated() where !erased[i] {
             let phi = Double(phases[i]) - Double.pi * Double(layout.pilotBits[j])
             l.pilotSum[i].re += cos(phi); l.pilotSum[i].im += sin(phi)
         }
-        for i in 0..<layout.pilotRange.lowerBound {
+        for i in 0..<layout.pilotRange.lowerBound where !erased[i] {
             l.bitSum[i].re += Double(cos(phases[i])); l.bitSum[i].im += Double(sin(phases[i]))
         }
         l.count += 1
         locked = l
     }
 
-    /// The frame's own test: pilots, plus the message's coded bits when the message is known.
+    /// The frame's own test: on the message's coded bits once the message is known, on the pilots
+    /// before. Projections erased in the frame (clipped) are left out.
     /// Once the message is known the frame is also read at its own gain (best of
     /// `frameGainFactors`, so × their count), and the better of the two tests is reported
     /// (so × 2): a frame with part of its picture replaced still shows the mark in the rest.
-    private func judge(_ projections: [Float], index: Int, time: Double, detail: Float) {
+    private func judge(_ reading: Reading, index: Int, time: Double, detail: Float) {
+        let projections = reading.projections, erased = reading.erased
         guard let l = locked else { return }
         guard detail >= WatermarkDesign.minimumDetail else {
             frames.append(FrameVerdict(index: index, timeSeconds: time, log10PValue: 0, detected: false, timeCode: nil, detail: detail))
             return
         }
         var phases = phasesOf(projections)
-        let (statistic, terms) = knownBitStatistic(phases, l)
+        let (statistic, terms) = knownBitStatistic(phases, erased, l)
         let table = tailTable(terms)
         var raw = table.log10Tail(Double(statistic))
         // A frame clearly marked at the clip's gain needs no search (reporting 2·p1 then is only
         // more conservative than 2·min(p1, n·p2)).
         if l.codedMessage != nil && raw > -6 {
-            let best = Self.bestGainFactor { knownBitStatistic(phasesOf(projections, factor: $0), l).statistic }
+            let best = Self.bestGainFactor { knownBitStatistic(phasesOf(projections, factor: $0), erased, l).statistic }
             let local = table.log10Tail(Double(best.statistic)) + log10(Double(Self.frameGainFactors.count))
             if local < raw { phases = phasesOf(projections, factor: best.factor) }
             raw = min(raw, local) + log10(2)
         } else if l.codedMessage != nil {
             raw += log10(2)
         }
-        let log10p = min(0, raw + log10(Double(Hypothesis.count)))
+        // The pilots chose the hypothesis; the message's projections took no part in the choice
+        // and have dithers of their own, so a test on them alone needs no correction for it.
+        let log10p = min(0, raw + (l.codedMessage == nil ? log10(Double(Hypothesis.count)) : 0))
         let detected = log10p <= Self.frameLog10Threshold
-        let timeCos = layout.timeRange.map { cos(phases[$0]) }
+        let timeCos = layout.timeRange.map { cos(phases[$0]) * (l.reliability.isEmpty ? 1 : l.reliability[$0]) }
         let bits = WatermarkDesign.timeBits
         let timeSoft = (0..<bits).map { b in (0..<WatermarkDesign.timeRepeats).reduce(Float(0)) { $0 + timeCos[$1 * bits + b] } }
         var errors: [Int8]?
@@ -425,6 +492,7 @@ public final class ClipAnalyzer {
         DispatchQueue.concurrentPerform(iterations: pairs.count) { job in
             let (t, o) = pairs[job]
             let projections = frames.map { detector.projections(upright: $0.0, turned: $0.1, orientation: o, tone: Hypothesis.tones[t]) }
+            let erased = frames.map { detector.erasures(upright: $0.0, turned: $0.1, orientation: o) }
             var best = (z: -Double.infinity, t: t, o: o, s: 0, g: 0)
             let gains = Hypothesis.gains.count, n = pilots.count
             // Pooled pilot phasors for every gain: [gain][pilot]. The phasor at the next gain is
@@ -432,8 +500,8 @@ public final class ClipAnalyzer {
             var re = [Float](repeating: 0, count: gains * n), im = re
             for (s, sign) in Hypothesis.signs.enumerated() {
                 for j in re.indices { re[j] = 0; im[j] = 0 }
-                for p in projections {
-                    for (j, i) in pilots.enumerated() {
+                for (p, gone) in zip(projections, erased) {
+                    for (j, i) in pilots.enumerated() where !gone[i] {
                         let phase = detector.bitPhase(p[i], i, gain: Hypothesis.gains[0], sign: sign) - Float.pi * Float(pilotBits[j])
                         let turn = 2 * Float.pi * sign * p[i] / detector.step * Hypothesis.gainStep
                         var c = cos(phase), d = sin(phase)

@@ -79,8 +79,16 @@ extension Forensics {
                 var j = i
                 while j < count && flagged[j] { j += 1 }
                 if j - i >= minRun {
-                    if i > cursor { out.append(Self.piece(of: run, cursor..<i, frames: frames, d: d)) }
                     var sum = [Float](repeating: 0, count: locator.projectionCount)
+                    for k in i..<j { if let e = evidence[k] { for p in sum.indices { sum[p] += e[p] } } }
+                    let core = Self.bestBox(locator, sum).box
+                    // The pooled windows blur the boundaries by up to `w` frames each way: place them
+                    // at frame precision where each frame's own evidence in the box says so.
+                    let stretch = Self.sharpened(i..<j, box: core, evidence: evidence, locator: locator, within: cursor..<count, slack: 2 * w)
+                    i = stretch.lowerBound
+                    j = stretch.upperBound
+                    if i > cursor { out.append(Self.piece(of: run, cursor..<i, frames: frames, d: d)) }
+                    sum = [Float](repeating: 0, count: locator.projectionCount)
                     var c = 0
                     for k in i..<j { if let e = evidence[k] { for p in sum.indices { sum[p] += e[p] }; c += 1 } }
                     let best = Self.bestBox(locator, sum)
@@ -104,6 +112,26 @@ extension Forensics {
             if cursor == 0 { out.append(run) } else if cursor < count { out.append(Self.piece(of: run, cursor..<count, frames: frames, d: d)) }
         }
         return out
+    }
+
+    /// The stretch near `flagged` (each end moved by at most `slack` frames, within `limits`)
+    /// whose frames' own evidence in `box` sums highest: frames with their mark gone there add,
+    /// intact ones subtract.
+    static func sharpened(_ flagged: Range<Int>, box: Int, evidence: [[Float]?], locator: TamperLocator,
+                          within limits: Range<Int>, slack: Int) -> Range<Int> {
+        let touched = (0..<locator.projectionCount).filter { locator.touches($0, box: box) }
+        let scores = evidence.map { e in e.map { e in touched.reduce(Float(0)) { $0 + e[$1] } } ?? 0 }
+        var prefix = [Float](repeating: 0, count: scores.count + 1)
+        for (k, v) in scores.enumerated() { prefix[k + 1] = prefix[k] + v }
+        let middle = (flagged.lowerBound + flagged.upperBound) / 2
+        var best = (score: -Float.infinity, range: flagged)
+        for a in max(limits.lowerBound, flagged.lowerBound - slack)...min(middle, flagged.lowerBound + slack) {
+            for b in max(middle + 1, flagged.upperBound - slack)...min(limits.upperBound, flagged.upperBound + slack) {
+                let score = prefix[b] - prefix[a]
+                if score > best.score { best = (score, a..<b) }
+            }
+        }
+        return best.range
     }
 
     /// The box with the highest score, among boxes of at least two blocks.

@@ -76,9 +76,15 @@ public struct Forensics: Sendable {
             cosines.append(contentsOf: e.map { cos(2 * Float.pi * Float($0) / 254) })
         }
         let bitWeight = Timeline.bitWeight(cosines: cosines)
-        let timeline = Timeline(times: frames.map(\.timeSeconds),
-                                soft: frames.map { verdict.detected && $0.detected ? $0.timeSoft : nil },
-                                frameDuration: d, bitWeight: bitWeight,
+        // Each frame's time code counts as much as its own known bits say it can be trusted: a
+        // frame that only just passes its test reads its code little better than chance.
+        let timeEvidence: [[Float]?] = frames.map { f in
+            guard verdict.detected && f.detected else { return nil }
+            guard let e = f.latticeErrors else { return f.timeSoft.map { $0 * bitWeight } }
+            let weight = Timeline.bitWeight(cosines: e.map { cos(2 * Float.pi * Float($0) / 254) })
+            return f.timeSoft.map { $0 * weight }
+        }
+        let timeline = Timeline(times: frames.map(\.timeSeconds), soft: timeEvidence, frameDuration: d, bitWeight: 1,
                                 breaks: Set((1..<n).filter { labels[$0] != labels[$0 - 1] }))
 
         // 3. Runs: marked runs split wherever the offset changes.
