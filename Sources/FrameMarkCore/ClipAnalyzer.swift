@@ -388,7 +388,14 @@ public final class ClipAnalyzer {
         // and have dithers of their own, so a test on them alone needs no correction for it.
         let log10p = min(0, raw + (l.codedMessage == nil ? log10(Double(Hypothesis.count)) : 0))
         let detected = log10p <= Self.frameLog10Threshold
-        let timeCos = layout.timeRange.map { cos(phases[$0]) * (l.reliability.isEmpty ? 1 : l.reliability[$0]) }
+        // Each time-code bit counts as much as the pilots around it agree, in this frame and over
+        // the clip: where part of the picture was painted over, the bits there read anything.
+        let pilotCos = layout.pilotRange.enumerated().map { j, i in erased[i] ? 0 : cos(phases[i] - Float.pi * Float(layout.pilotBits[j])) }
+        let timeCos = layout.timeRange.map { i in
+            let near = layout.nearestPilots[i]
+            let local = max(0, near.reduce(Float(0)) { $0 + pilotCos[$1 - layout.pilotRange.lowerBound] } / Float(near.count))
+            return cos(phases[i]) * local * (l.reliability.isEmpty ? 1 : l.reliability[i])
+        }
         let bits = WatermarkDesign.timeBits
         let timeSoft = (0..<bits).map { b in (0..<WatermarkDesign.timeRepeats).reduce(Float(0)) { $0 + timeCos[$1 * bits + b] } }
         var errors: [Int8]?
