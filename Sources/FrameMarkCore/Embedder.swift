@@ -183,41 +183,31 @@ public final class Embedder: Sendable {
     }
 
     /// plane += bilinear upsampling of `field` (cell centres at the cells' middles), rounded and clamped.
-    /// Along a row the upsampled field is linear between two cell centres, so each stretch is a
-    /// ramp added by a tight loop the compiler vectorises.
+    /// Each grid row is first upsampled along x (gridHeight rows of `width`); every pixel row is
+    /// then a blend of two of them, one tight loop per row. Rounding goes through the float's bits
+    /// (adding 1.5·2²³ leaves the rounded integer in the low mantissa bits): Swift checks a
+    /// float-to-integer conversion, and that check alone stops the loop from vectorising.
     static func addBilinear(_ field: [Float], gridWidth gw: Int, gridHeight gh: Int, to plane: LumaPlane) {
         let w = plane.width, h = plane.height
-        // Pixel x sits at grid coordinate (x + 0.5)·gw/w − 0.5; stretches end where it crosses a centre.
-        let scaleX = Float(gw) / Float(w)
-        var breaks = [0]
-        for u in 0..<gw {
-            let x = Int(((Float(u) + 0.5) / scaleX - 0.5).rounded(.up))
-            if x > breaks.last! && x < w { breaks.append(x) }
-        }
-        breaks.append(w)
-        var row = [Float](repeating: 0, count: gw)
-        var ramp = [Float](repeating: 0, count: w)
-        for y in 0..<h {
-            let f = min(max((Float(y) + 0.5) * Float(gh) / Float(h) - 0.5, 0), Float(gh - 1))
-            let v0 = Int(f), v1 = min(v0 + 1, gh - 1), ty = f - Float(v0)
-            for u in 0..<gw { row[u] = field[v0 * gw + u] * (1 - ty) + field[v1 * gw + u] * ty }
-            for b in 0..<(breaks.count - 1) {
-                let xs = breaks[b], xe = breaks[b + 1]
-                let gx = min(max((Float(xs) + 0.5) * scaleX - 0.5, 0), Float(gw - 1))
-                let u0 = min(Int(gx), gw - 1), u1 = min(u0 + 1, gw - 1)
-                let start = row[u0] + (row[u1] - row[u0]) * (gx - Float(u0))
-                // Flat beyond the outermost centres, linear between two centres.
-                let slope = (Float(xs) + 0.5) * scaleX - 0.5 < 0 || u0 == gw - 1 ? 0 : (row[u1] - row[u0]) * scaleX
-                for x in xs..<xe { ramp[x] = start + slope * Float(x - xs) }
+        let across = UnsafeMutableBufferPointer<Float>.allocate(capacity: gh * w)
+        defer { across.deallocate() }
+        field.withUnsafeBufferPointer { f in
+            for x in 0..<w {
+                let fx = min(max((Float(x) + 0.5) * Float(gw) / Float(w) - 0.5, 0), Float(gw - 1))
+                let u0 = Int(fx), u1 = min(u0 + 1, gw - 1), tx = fx - Float(u0)
+                for v in 0..<gh { across[v * w + x] = f[v * gw + u0] * (1 - tx) + f[v * gw + u1] * tx }
             }
-            let base = y * plane.stride
-            let pixels = plane.pixels
-            ramp.withUnsafeBufferPointer { r in
-                // Clamp, then truncate v + 0.5: rounding without a libm call, so the loop vectorises.
-                for x in 0..<w {
-                    let v = min(max(Float(pixels[base + x]) + r[x] + 0.5, 0), 255.5)
-                    pixels[base + x] = UInt8(truncatingIfNeeded: Int32(v))
-                }
+        }
+        let pixels = plane.pixels
+        let magic: Float = 12_582_912, magicBits = magic.bitPattern
+        for y in 0..<h {
+            let fy = min(max((Float(y) + 0.5) * Float(gh) / Float(h) - 0.5, 0), Float(gh - 1))
+            let v0 = Int(fy), v1 = min(v0 + 1, gh - 1), ty = fy - Float(v0)
+            let top = across.baseAddress! + v0 * w, bottom = across.baseAddress! + v1 * w
+            let row = pixels.baseAddress! + y * plane.stride
+            for x in 0..<w {
+                let v = min(max(Float(row[x]) + (top[x] * (1 - ty) + bottom[x] * ty), 0), 255)
+                row[x] = UInt8(truncatingIfNeeded: (v + magic).bitPattern &- magicBits)
             }
         }
     }
