@@ -388,12 +388,18 @@ public final class ClipAnalyzer {
         // and have dithers of their own, so a test on them alone needs no correction for it.
         let log10p = min(0, raw + (l.codedMessage == nil ? log10(Double(Hypothesis.count)) : 0))
         let detected = log10p <= Self.frameLog10Threshold
-        // Each time-code bit counts as much as the pilots around it agree, in this frame and over
-        // the clip: where part of the picture was painted over, the bits there read anything.
-        let pilotCos = layout.pilotRange.enumerated().map { j, i in erased[i] ? 0 : cos(phases[i] - Float.pi * Float(layout.pilotBits[j])) }
+        // Each time-code bit counts as much as the known bits next to it agree, in this frame and
+        // over the clip: where part of the picture was clipped or painted over, the bits there read
+        // anything.
+        var knownCos = [Float](repeating: 0, count: layout.projectionCount)
+        for (j, i) in layout.pilotRange.enumerated() where !erased[i] { knownCos[i] = cos(phases[i] - Float.pi * Float(layout.pilotBits[j])) }
+        if let coded = l.codedMessage {
+            for (k, b) in coded.enumerated() where !erased[k] { knownCos[k] = cos(phases[k] - Float.pi * Float(b)) }
+        }
+        let neighbours = l.codedMessage == nil ? layout.nearestPilots : layout.nearestKnown
         let timeCos = layout.timeRange.map { i in
-            let near = layout.nearestPilots[i]
-            let local = max(0, near.reduce(Float(0)) { $0 + pilotCos[$1 - layout.pilotRange.lowerBound] } / Float(near.count))
+            let near = neighbours[i]
+            let local = max(0, near.reduce(Float(0)) { $0 + knownCos[$1] } / Float(near.count))
             return cos(phases[i]) * local * (l.reliability.isEmpty ? 1 : l.reliability[i])
         }
         let bits = WatermarkDesign.timeBits

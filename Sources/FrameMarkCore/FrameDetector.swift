@@ -78,21 +78,15 @@ public final class FrameDetector: Sendable {
     /// against, so those projections read anything. Erasures depend on the picture alone, never on
     /// the key's dither: leaving them out of a statistic keeps its p-value exact.
     func erasures(upright: [Float], turned: [Float], orientation o: Int) -> [Bool] {
-        let swapped = Orientation.allCases[o].swapsAxes
-        let grid = swapped ? turned : upright
-        let (w, h) = swapped ? (layout.gridHeight, layout.gridWidth) : (layout.gridWidth, layout.gridHeight)
+        let grid = Orientation.allCases[o].swapsAxes ? turned : upright
+        let map = layout.orientedCells[o], n = layout.cellsPerProjection
         let low = WatermarkDesign.clippedLevel, high = 255 - WatermarkDesign.clippedLevel
-        // A cell next to a clipped one is usually clipped in part: the neighbours go too.
-        var clipped = [Bool](repeating: false, count: grid.count)
-        for y in 0..<h {
-            for x in 0..<w where grid[y * w + x] < low || grid[y * w + x] > high {
-                for yy in max(0, y - 1)...min(h - 1, y + 1) {
-                    for xx in max(0, x - 1)...min(w - 1, x + 1) { clipped[yy * w + xx] = true }
-                }
+        return (0..<layout.projectionCount).map { i in
+            (0..<n).contains { j in
+                let v = grid[Int(map[i * n + j])]
+                return v < low || v > high
             }
         }
-        let map = layout.orientedCells[o], n = layout.cellsPerProjection
-        return (0..<layout.projectionCount).map { i in (0..<n).contains { clipped[Int(map[i * n + $0])] } }
     }
 
     /// The bit phase of projection i: 2π(γ·s·p/Δ − d), near 0 when it carries a 0 and near π for a 1.

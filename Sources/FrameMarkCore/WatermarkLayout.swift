@@ -68,6 +68,9 @@ public final class WatermarkLayout: Sendable {
     let pilotBits: [UInt8]
     /// For each projection, the `WatermarkDesign.neighbourPilots` pilot projections nearest to it.
     let nearestPilots: [[Int]]
+    /// The same among every projection whose bit is known once the message is (message and
+    /// pilots): the blocks right next to a projection.
+    let nearestKnown: [[Int]]
 
     public init(key: WatermarkKey) {
         let w = WatermarkDesign.gridWidth, h = WatermarkDesign.gridHeight, n = WatermarkDesign.cellsPerProjection
@@ -112,14 +115,20 @@ public final class WatermarkLayout: Sendable {
             let c = Int(blockCells[i * n])
             return (Float(c % w) + Float(bw - 1) / 2, Float(c / w) + Float(bh - 1) / 2)
         }
-        let pilotStart = count - pilotCount
-        nearestPilots = centres.map { c in
-            (pilotStart..<count).sorted { a, b in
-                let da = (centres[a].0 - c.0) * (centres[a].0 - c.0) + (centres[a].1 - c.1) * (centres[a].1 - c.1)
-                let db = (centres[b].0 - c.0) * (centres[b].0 - c.0) + (centres[b].1 - c.1) * (centres[b].1 - c.1)
-                return da < db || (da == db && a < b)
-            }.prefix(WatermarkDesign.neighbourPilots).map { $0 }
+        func nearest(_ candidates: [Int]) -> [[Int]] {
+            centres.indices.map { i in
+                let c = centres[i]
+                return candidates.filter { $0 != i }.sorted { a, b in
+                    let da = (centres[a].0 - c.0) * (centres[a].0 - c.0) + (centres[a].1 - c.1) * (centres[a].1 - c.1)
+                    let db = (centres[b].0 - c.0) * (centres[b].0 - c.0) + (centres[b].1 - c.1) * (centres[b].1 - c.1)
+                    return da < db || (da == db && a < b)
+                }.prefix(WatermarkDesign.neighbourPilots).map { $0 }
+            }
         }
+        let pilotStart = count - pilotCount
+        nearestPilots = nearest(Array(pilotStart..<count))
+        let messageCount = WatermarkDesign.messageCodedBits
+        nearestKnown = nearest(Array(0..<messageCount) + Array(pilotStart..<count))
         let cellsCopy = cells
         orientedCells = Orientation.allCases.map { o in
             cellsCopy.map { c in

@@ -60,7 +60,11 @@ struct Timeline {
         }
         let m = candidates.count
         // Viterbi: the best previous state is either the same offset or the overall best + penalty.
-        var cost = [Float](repeating: 0, count: m)
+        // The clip is taken to start where the original starts unless its codes say otherwise:
+        // any other first offset pays the switch penalty, as if from offset 0. Without this, a
+        // code bit that reads nothing in every frame (its projections all clipped, say) leaves
+        // two offsets equal and the path may take the one that reports a cut at the start.
+        var cost = candidates.map { $0 == 0 ? 0 : Self.switchPenalty }
         var switched = [Bool](repeating: false, count: times.count * m)
         var bestBefore = [Int](repeating: 0, count: times.count)
         var emission = [Float](repeating: 0, count: m)
