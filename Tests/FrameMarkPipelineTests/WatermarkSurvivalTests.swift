@@ -65,11 +65,23 @@ final class WatermarkSurvivalTests: XCTestCase {
     }
 
     func testSurvivesH264AtCRF33() throws {
-        try assertSurvives("crf33", minFrameRate: 0.5)
+        try assertSurvives("crf33", minFrameRate: 0.95)
     }
 
     func testSurvivesHalvingTheSize() throws {
-        try assertSurvives("half", minFrameRate: 0.2)
+        try assertSurvives("half", minFrameRate: 0.9)
+    }
+
+    /// Brightness −0.15 and contrast 1.5 clip the sample's shadows (a quarter of its pixels go to
+    /// black): the projections there are left out and the rest carry the mark. Contrast 1.5 also
+    /// clips highlights; on these two seconds its message is not always read (on the whole
+    /// six-second sample it is: docs/algorithm.md), but a wrong one never is.
+    func testSurvivesToneChangesThatClip() throws {
+        try assertSurvives("bright-0.15", minFrameRate: 0.9)
+        let verdict = try detect(try attack("contrast1.5"))
+        XCTAssertTrue(verdict.detected, "contrast1.5: log10 p \(verdict.log10PValue)")
+        XCTAssertTrue(verdict.message == nil || verdict.message == Self.message)
+        XCTAssertGreaterThanOrEqual(Double(verdict.frames.filter(\.detected).count) / Double(max(1, verdict.frames.count)), 0.9)
     }
 
     func testSurvivesFlipsAndQuarterTurns() throws {
@@ -82,8 +94,7 @@ final class WatermarkSurvivalTests: XCTestCase {
     func testSurvivesColourInversionAndGamma() throws {
         try assertSurvives("invert", minFrameRate: 0.9)
         XCTAssertTrue(try detect(Self.clips.path("invert.mkv")).hypothesis.inverted)
-        // Per-frame reading after a tone curve is weaker (docs/algorithm.md has the measured rate).
-        try assertSurvives("gamma1.4", minFrameRate: 0.6)
+        try assertSurvives("gamma1.4", minFrameRate: 0.9)
     }
 
     func testWrongKeyAndUnmarkedSourceAreNotDetected() throws {
