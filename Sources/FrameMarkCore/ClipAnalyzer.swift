@@ -211,19 +211,11 @@ public final class ClipAnalyzer {
     /// 2. The plain sum of the bits' cosines at the clip's gain.
     private func readMessage(_ readings: [Reading], pooled l: Locked) -> Message? {
         var soft = [Float](repeating: 0, count: layout.messageRange.count)
+        let pilots = Array(zip(layout.pilotRange, layout.pilotBits))
         for r in readings {
-            func pilots(_ factor: Float) -> (statistic: Float, terms: Int) {
-                let phases = phasesOf(r.projections, factor: factor)
-                var statistic: Float = 0, terms = 0
-                for (j, i) in layout.pilotRange.enumerated() where !r.erased[i] {
-                    statistic += cos(phases[i] - Float.pi * Float(layout.pilotBits[j]))
-                    terms += 1
-                }
-                return (statistic, terms)
-            }
-            let atClipGain = pilots(1)
+            let atClipGain = statistic(r, pilots, factor: 1)
             guard atClipGain.terms > 0 else { continue }
-            let best = Self.bestGainFactor { pilots($0).statistic }
+            let best = Self.bestGainFactor { statistic(r, pilots, factor: $0).statistic }
             let clear = best.statistic >= 5 * (Float(atClipGain.terms) / 2).squareRoot()
             let factor = clear ? best.factor : 1
             let weight = max(0, (clear ? best.statistic : atClipGain.statistic) / Float(atClipGain.terms))
@@ -326,23 +318,29 @@ public final class ClipAnalyzer {
 
     public static let frameGainFactors: [Float] = (0...200).map { exp(log(0.5) + Float($0) * (log(2.0) - log(0.5)) / 200) }
 
-    /// Σ cos of the known bits' phases: the coded message's once it is known (see `judge`), the
-    /// pilots' before.
-    private func knownBitStatistic(_ phases: [Float], _ erased: [Bool], _ l: Locked) -> (statistic: Float, terms: Int) {
-        var statistic: Float = 0
-        var terms = 0
-        if let coded = l.codedMessage {
-            for (k, b) in coded.enumerated() where !erased[layout.messageRange.lowerBound + k] {
-                statistic += cos(phases[layout.messageRange.lowerBound + k] - Float.pi * Float(b))
-                terms += 1
-            }
-        } else {
-            for (j, i) in layout.pilotRange.enumerated() where !erased[i] {
-                statistic += cos(phases[i] - Float.pi * Float(layout.pilotBits[j]))
-                terms += 1
+    /// The projections whose bits a frame is tested on, with those bits: the coded message's once
+    /// it is known (see `judge`), the pilots' before.
+    private func knownBits(_ l: Locked) -> [(index: Int, bit: UInt8)] {
+        if let coded = l.codedMessage { return coded.enumerated().map { (layout.messageRange.lowerBound + $0, $1) } }
+        return Array(zip(layout.pilotRange, layout.pilotBits)).map { (index: $0, bit: $1) }
+    }
+
+    /// Σ cos(bit phase − π·bit) over `bits` not erased in the frame, at the locked gain × `factor`,
+    /// and the number of terms. Computed straight from the projections: the gain searches call it
+    /// dozens of times a frame.
+    private func statistic(_ reading: Reading, _ bits: [(index: Int, bit: UInt8)], factor: Float) -> (statistic: Float, terms: Int) {
+        guard let l = locked else { return (0, 0) }
+        let scale = Hypothesis.gains[l.g] * factor * Hypothesis.signs[l.s] / detector.step
+        var sum: Float = 0, terms = 0
+        reading.projections.withUnsafeBufferPointer { p in
+            layout.dither.withUnsafeBufferPointer { d in
+                for (i, b) in bits where !reading.erased[i] {
+                    sum += cos(2 * Float.pi * (scale * p[i] - d[i]) - Float.pi * Float(b))
+                    terms += 1
+                }
             }
         }
-        return (statistic, terms)
+        return (sum, terms)
     }
 
     private func pool(_ phases: [Float], _ erased: [Bool]) {
@@ -371,13 +369,14 @@ public final class ClipAnalyzer {
             return
         }
         var phases = phasesOf(projections)
-        let (statistic, terms) = knownBitStatistic(phases, erased, l)
+        let known = knownBits(l)
+        let (clipGainStatistic, terms) = statistic(reading, known, factor: 1)
         let table = tailTable(terms)
-        var raw = table.log10Tail(Double(statistic))
+        var raw = table.log10Tail(Double(clipGainStatistic))
         // A frame clearly marked at the clip's gain needs no search (reporting 2·p1 then is only
         // more conservative than 2·min(p1, n·p2)).
         if l.codedMessage != nil && raw > -6 {
-            let best = Self.bestGainFactor { knownBitStatistic(phasesOf(projections, factor: $0), erased, l).statistic }
+            let best = Self.bestGainFactor { statistic(reading, known, factor: $0).statistic }
             let local = table.log10Tail(Double(best.statistic)) + log10(Double(Self.frameGainFactors.count))
             if local < raw { phases = phasesOf(projections, factor: best.factor) }
             raw = min(raw, local) + log10(2)

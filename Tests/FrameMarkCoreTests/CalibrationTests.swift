@@ -57,4 +57,27 @@ final class CalibrationTests: XCTestCase {
         }
         checkCalibration(wrongKey, "wrong key")
     }
+
+    /// Once the message is known, frames are judged on the message bits with no correction for
+    /// the hypothesis search: that must still be calibrated for frames without the mark (footage
+    /// spliced into a marked clip). 24 marked frames give the message; 3,000 unmarked ones follow.
+    func testFramesJudgedOnTheMessageAreCalibrated() throws {
+        let key = try WatermarkKey(string: "calibration")
+        let layout = WatermarkLayout(key: key)
+        let embedder = Embedder(layout: layout, message: Message(0x0123_4567_89AB_CDEF))
+        let analyzer = ClipAnalyzer(detector: FrameDetector(layout: layout))
+        for i in 0..<24 {
+            let plane = TestPlane.textured(width: 128, height: 72, seed: 7, shift: i)
+            try plane.withLuma { try embedder.embed(into: $0, timeSeconds: Double(i) / 25) }
+            analyzer.add(plane.withLuma { analyzer.detector.observe($0) }, index: i, timeSeconds: Double(i) / 25)
+        }
+        for i in 24..<3024 {
+            let plane = TestPlane.textured(width: 128, height: 72, seed: UInt64(50_000 + i))
+            analyzer.add(plane.withLuma { analyzer.detector.observe($0) }, index: i, timeSeconds: Double(i) / 25)
+        }
+        let verdict = analyzer.finish()
+        XCTAssertEqual(verdict.message, Message(0x0123_4567_89AB_CDEF))
+        checkCalibration(verdict.frames.dropFirst(24).map(\.log10PValue), "unmarked frames after marked ones")
+        XCTAssertEqual(verdict.frames.prefix(24).filter(\.detected).count, 24)
+    }
 }

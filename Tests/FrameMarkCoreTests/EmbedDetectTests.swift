@@ -42,6 +42,25 @@ final class EmbedDetectTests: XCTestCase {
         for (m, o) in zip(marked, originals) { XCTAssertGreaterThan(m.psnr(against: o), 38) }
     }
 
+    func testClippedRegionIsLeftOutAndTheRestCarriesTheMessage() throws {
+        // The left third of every frame crushed to black, as a brightness cut clips shadows: the
+        // projections there are erased, the others read the message and every frame.
+        let (marked, _) = try markedClip(count: 16)
+        for plane in marked {
+            for y in 0..<plane.height { for x in 0..<(plane.width / 3) { plane.pixels[y * plane.stride + x] = 0 } }
+        }
+        let layout = WatermarkLayout(key: try WatermarkKey(string: "test-key"))
+        let detector = FrameDetector(layout: layout)
+        let observation = marked[0].withLuma { detector.observe($0) }
+        let erased = detector.erasures(upright: observation.upright, turned: observation.turned, orientation: 0)
+        let share = Double(erased.filter { $0 }.count) / Double(erased.count)
+        XCTAssertEqual(share, 1.0 / 3, accuracy: 0.05)
+        let verdict = try detect(marked)
+        XCTAssertTrue(verdict.detected)
+        XCTAssertEqual(verdict.message, message)
+        XCTAssertEqual(verdict.frames.filter(\.detected).count, marked.count)
+    }
+
     func testOddSizesAndPaddedStrides() throws {
         for (w, h, stride) in [(331, 187, 352), (97, 55, 97), (640, 361, 704)] {
             let (marked, originals) = try markedClip(count: 6, width: w, height: h, stride: stride)
