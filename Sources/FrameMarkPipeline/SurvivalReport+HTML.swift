@@ -38,6 +38,7 @@ extension SurvivalReport {
     static func matrixChart(_ r: SurvivalReport) -> String {
         var heading = r.strength.map { String(format: "Strength %.2f", $0) } ?? "Marked input"
         if let p = r.psnr, let s = r.ssim { heading += String(format: " — luma PSNR %.2f dB, SSIM %.4f", p, s) }
+        if let f = r.flicker, let c = r.controlFlicker { heading += String(format: ", flicker %.2f levels (unmarked %.2f)", f.rms, c.rms) }
         if let b = r.bitrateIncrease { heading += String(format: ", bitrate %+.1f%%", b * 100) }
         heading += " — \(r.survived)/\(r.attacks.count) attacks survived with the exact message"
         let rowHeight = 18, left = 150, width = 420

@@ -24,6 +24,17 @@ public struct AttackResult: Sendable {
     }
 }
 
+/// Frame-to-frame change of a video's difference from its source (`TemporalFlicker`).
+public struct FlickerFigures: Sendable {
+    public var rms: Double
+    public var tail: Double
+
+    init(_ f: TemporalFlicker) {
+        rms = f.rms
+        tail = f.tail
+    }
+}
+
 /// What `survive` measured for one strength.
 public struct SurvivalReport: Sendable {
     public var input: String
@@ -33,6 +44,10 @@ public struct SurvivalReport: Sendable {
     public var ssim: Double?
     /// Video bytes of the marked output over those of `transcode` at the same settings, minus 1.
     public var bitrateIncrease: Double?
+    /// Flicker of the marked output against the source, and of the unmarked control encode
+    /// (the codec's own), in luma levels (see `TemporalFlicker`): RMS and 99.9th percentile.
+    public var flicker: FlickerFigures?
+    public var controlFlicker: FlickerFigures?
     public var attacks: [AttackResult]
 
     public init(input: String, strength: Float?, psnr: Double? = nil, ssim: Double? = nil, bitrateIncrease: Double? = nil,
@@ -72,8 +87,10 @@ public struct SurvivalSuite {
             _ = try WatermarkEmbedding(transcoder: transcoder, strength: strength).run(input: input, output: marked, key: key, message: message)
             _ = try Transcoder(settings: settings, jobs: jobs, quiet: quiet, progressLabel: "control").run(input: input, output: control)
             let quality = try Self.quality(marked, against: input)
-            report.psnr = quality.psnr
-            report.ssim = quality.ssim
+            report.psnr = quality.picture.psnr
+            report.ssim = quality.picture.ssim
+            report.flicker = FlickerFigures(quality.flicker)
+            report.controlFlicker = FlickerFigures(try Self.quality(control, against: input).flicker)
             report.bitrateIncrease = Double(try MediaProbe.videoBytes(marked)) / Double(max(1, try MediaProbe.videoBytes(control))) - 1
         }
         let markedPath = marked
@@ -108,19 +125,20 @@ public struct SurvivalSuite {
         return report
     }
 
-    /// Luma PSNR and SSIM of `path` against `reference`, frame by frame in presentation order.
-    static func quality(_ path: String, against reference: String) throws -> PictureQuality {
+    /// Luma PSNR, SSIM and flicker of `path` against `reference`, frame by frame in presentation order.
+    static func quality(_ path: String, against reference: String) throws -> (picture: PictureQuality, flicker: TemporalFlicker) {
         let a = try MediaReader(path: path), b = try MediaReader(path: reference)
         var quality = PictureQuality()
+        var flicker = TemporalFlicker()
         func nextFrame(_ r: MediaReader) throws -> Frame? {
             while let item = try r.next() { if case .frame(let f) = item { return f } }
             return nil
         }
         while let fa = try nextFrame(a), let fb = try nextFrame(b) {
             guard fa.width == fb.width, fa.height == fb.height else { throw MediaError(path: path, "frame size differs from the source") }
-            fa.withLuma { la in fb.withLuma { lb in quality.add(la, lb) } }
+            fa.withLuma { la in fb.withLuma { lb in quality.add(la, lb); flicker.add(la, lb) } }
         }
-        return quality
+        return (quality, flicker)
     }
 }
 

@@ -85,6 +85,8 @@ struct Survive: ParsableCommand {
             "psnr_db": r.psnr.map { rounded($0, 3) } as Any? ?? NSNull(),
             "ssim": r.ssim.map { rounded($0, 5) } as Any? ?? NSNull(),
             "bitrate_increase": r.bitrateIncrease.map { rounded($0, 4) } as Any? ?? NSNull(),
+            "flicker": r.flicker.map { ["rms_levels": rounded($0.rms, 3), "p999_levels": rounded($0.tail, 3)] } as Any? ?? NSNull(),
+            "control_flicker": r.controlFlicker.map { ["rms_levels": rounded($0.rms, 3), "p999_levels": rounded($0.tail, 3)] } as Any? ?? NSNull(),
             "attacks": r.attacks.map { a -> [String: Any] in
                 ["name": a.name, "detected": a.detected, "message_ok": a.messageOK,
                  "message": a.message?.hex as Any? ?? NSNull(),
@@ -99,6 +101,9 @@ struct Survive: ParsableCommand {
         if let s = r.strength { header += String(format: " — strength %.2f", s) }
         if let p = r.psnr, let s = r.ssim { header += String(format: ", luma PSNR %.2f dB, SSIM %.4f", p, s) }
         if let b = r.bitrateIncrease { header += String(format: ", bitrate %+.1f%%", b * 100) }
+        if let f = r.flicker, let c = r.controlFlicker {
+            header += String(format: ", flicker %.2f levels RMS (unmarked encode %.2f)", f.rms, c.rms)
+        }
         print(header)
         print("attack               frames   clip   log10 p  message            seconds")
         for a in r.attacks {

@@ -102,7 +102,12 @@ extension CommandLineTests {
                                                  "--preset", "veryfast", "--json", "--report", clips.path("r.html")])
         XCTAssertEqual(r.status, 0, r.stderr)
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
-        for key in ["input", "strength", "psnr_db", "ssim", "bitrate_increase"] { XCTAssertNotNil(json[key], key) }
+        for key in ["input", "strength", "psnr_db", "ssim", "bitrate_increase", "flicker", "control_flicker"] { XCTAssertNotNil(json[key], key) }
+        for key in ["flicker", "control_flicker"] {
+            let figures = try XCTUnwrap(json[key] as? [String: Any], key)
+            XCTAssertNotNil(figures["rms_levels"] as? Double, key)
+            XCTAssertNotNil(figures["p999_levels"] as? Double, key)
+        }
         let rows = try XCTUnwrap(json["attacks"] as? [[String: Any]])
         let list = try runCommand(Self.executable, ["survive", "x", "--attacks", "list"])
         XCTAssertEqual(rows.count, list.stdout.split(separator: "\n").count)
