@@ -63,6 +63,8 @@ final class SurvivalSuiteTests: XCTestCase {
         XCTAssertGreaterThan(report.psnr ?? 0, 38)
         XCTAssertGreaterThan(report.ssim ?? 0, 0.95)
         XCTAssertNotNil(report.bitrateIncrease)
+        XCTAssertNotNil(report.flicker)
+        XCTAssertNotNil(report.controlFlicker)
         for row in report.attacks {
             XCTAssertTrue(row.detected, row.name)
             XCTAssertTrue(row.messageOK, row.name)
@@ -73,6 +75,23 @@ final class SurvivalSuiteTests: XCTestCase {
 }
 
 extension SurvivalSuiteTests {
+    /// The design's "no flicker" on a still shot: the sticky mark holds still, so the delivered
+    /// file's difference from the source changes from frame to frame no more than the unmarked
+    /// encode's does (the codec re-draws the grain of every frame either way).
+    func testStillShotMarkAddsNoFlickerOverTheCodecsOwn() throws {
+        let clips = try ClipFactory("still-flicker")
+        defer { clips.cleanUp() }
+        let input = try clips.ffmpeg(["-i", RepositorySamples.astronautPan, "-vf",
+                                      "select=eq(n\\,0),loop=loop=49:size=1:start=0,setpts=N/25/TB,scale=640:360,noise=alls=4:allf=t,format=yuv420p",
+                                      "-frames:v", "50", "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "16"], output: "still.mp4")
+        let report = try SurvivalSuite(settings: EncoderSettings(crf: 18, preset: "veryfast"), jobs: 2)
+            .run(input: input, key: try WatermarkKey(string: "still"), message: Message(0x0123_4567_89AB_CDEF), strength: 1, attacks: [])
+        let marked = try XCTUnwrap(report.flicker), control = try XCTUnwrap(report.controlFlicker)
+        XCTAssertGreaterThan(control.rms, 0, "the grain changes every frame")
+        XCTAssertLessThan(marked.rms, control.rms * 1.2 + 0.05, "marked \(marked.rms), unmarked \(control.rms) levels")
+        XCTAssertLessThan(report.psnr ?? .infinity, 50, "the frames carry a mark")
+    }
+
     func testReportPageHasAChartPerStrengthAndTheSweepCurve() {
         func report(_ strength: Float, _ psnr: Double, survived: Int) -> SurvivalReport {
             var rows: [AttackResult] = []
