@@ -52,7 +52,7 @@ struct GridSampler {
         }
     }
 
-    /// Samples several grids in one pass over the plane (each row is read once for all of them).
+    /// Samples several grids of the same plane (the upright and the quarter-turned one).
     static func sample(_ plane: LumaPlane, grids: [(sampler: GridSampler, out: UnsafeMutableBufferPointer<Float>)]) {
         var boxed: [(sampler: GridSampler, out: UnsafeMutableBufferPointer<Float>, columns: [Span], rows: RowWeights)] = []
         for (sampler, out) in grids {
