@@ -12,7 +12,6 @@ public struct TemporalFlicker: Sendable {
     private static let bins = 64 * binsPerLevel
 
     private var previous: [Float] = []
-    private var width = 0, height = 0
     private var squaredChange: Double = 0
     private var changes = 0
     private var largest: Float = 0
@@ -36,7 +35,8 @@ public struct TemporalFlicker: Sendable {
                 means[by * bw + bx] = Float(sum) / Float(n * n)
             }
         }
-        if previous.count == means.count, width == bw, height == bh {
+        precondition(previous.isEmpty || previous.count == means.count, "frame size changed")
+        if !previous.isEmpty {
             for (m, p) in zip(means, previous) {
                 let change = abs(m - p)
                 squaredChange += Double(change * change)
@@ -46,8 +46,6 @@ public struct TemporalFlicker: Sendable {
             changes += means.count
         }
         previous = means
-        width = bw
-        height = bh
     }
 
     /// RMS of the block-mean change between consecutive frames, in 8-bit luma levels.

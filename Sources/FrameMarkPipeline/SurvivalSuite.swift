@@ -86,11 +86,11 @@ public struct SurvivalSuite {
             let transcoder = Transcoder(settings: settings, jobs: jobs, quiet: quiet, progressLabel: "embed")
             _ = try WatermarkEmbedding(transcoder: transcoder, strength: strength).run(input: input, output: marked, key: key, message: message)
             _ = try Transcoder(settings: settings, jobs: jobs, quiet: quiet, progressLabel: "control").run(input: input, output: control)
-            let quality = try Self.quality(marked, against: input)
+            let quality = try Self.quality(marked, control: control, against: input)
             report.psnr = quality.picture.psnr
             report.ssim = quality.picture.ssim
             report.flicker = FlickerFigures(quality.flicker)
-            report.controlFlicker = FlickerFigures(try Self.quality(control, against: input).flicker)
+            report.controlFlicker = FlickerFigures(quality.controlFlicker)
             report.bitrateIncrease = Double(try MediaProbe.videoBytes(marked)) / Double(max(1, try MediaProbe.videoBytes(control))) - 1
         }
         let markedPath = marked
@@ -125,20 +125,28 @@ public struct SurvivalSuite {
         return report
     }
 
-    /// Luma PSNR, SSIM and flicker of `path` against `reference`, frame by frame in presentation order.
-    static func quality(_ path: String, against reference: String) throws -> (picture: PictureQuality, flicker: TemporalFlicker) {
-        let a = try MediaReader(path: path), b = try MediaReader(path: reference)
+    /// Luma PSNR, SSIM and flicker of `path` against `reference`, and the flicker of `control`
+    /// (the unmarked encode) against it, frame by frame in presentation order: one pass, so the
+    /// reference is decoded once.
+    static func quality(_ path: String, control: String, against reference: String) throws
+        -> (picture: PictureQuality, flicker: TemporalFlicker, controlFlicker: TemporalFlicker) {
+        let a = try MediaReader(path: path), c = try MediaReader(path: control), b = try MediaReader(path: reference)
         var quality = PictureQuality()
-        var flicker = TemporalFlicker()
+        var flicker = TemporalFlicker(), controlFlicker = TemporalFlicker()
         func nextFrame(_ r: MediaReader) throws -> Frame? {
             while let item = try r.next() { if case .frame(let f) = item { return f } }
             return nil
         }
-        while let fa = try nextFrame(a), let fb = try nextFrame(b) {
-            guard fa.width == fb.width, fa.height == fb.height else { throw MediaError(path: path, "frame size differs from the source") }
-            fa.withLuma { la in fb.withLuma { lb in quality.add(la, lb); flicker.add(la, lb) } }
+        while let fa = try nextFrame(a), let fc = try nextFrame(c), let fb = try nextFrame(b) {
+            guard fa.width == fb.width, fa.height == fb.height, fc.width == fb.width, fc.height == fb.height else {
+                throw MediaError(path: path, "frame size differs from the source")
+            }
+            fb.withLuma { lb in
+                fa.withLuma { la in quality.add(la, lb); flicker.add(la, lb) }
+                fc.withLuma { lc in controlFlicker.add(lc, lb) }
+            }
         }
-        return (quality, flicker)
+        return (quality, flicker, controlFlicker)
     }
 }
 
