@@ -1,0 +1,212 @@
+/// The motion of the picture between two frames: a zoom about the frame centre plus a shift, no
+/// rotation (what a pan and a zoom do). With c = ((w − 1)/2, (h − 1)/2), the current frame at
+/// `c + scale·(p − c) + (dx, dy)` shows what the previous frame showed at `p`. Shifts are in pixels
+/// of the full-resolution frame.
+public struct GlobalMotion: Sendable, Equatable {
+    public var scale: Double
+    public var dx: Double
+    public var dy: Double
+
+    public static let identity = GlobalMotion(scale: 1, dx: 0, dy: 0)
+
+    public init(scale: Double, dx: Double, dy: Double) {
+        self.scale = scale
+        self.dx = dx
+        self.dy = dy
+    }
+
+    /// This motion followed by `next`: a geometry tracked from the first frame, moved on by one
+    /// more frame's motion (`next` acts on this one's output, about the same centre).
+    public func then(_ next: GlobalMotion) -> GlobalMotion {
+        GlobalMotion(scale: scale * next.scale, dx: next.scale * dx + next.dx, dy: next.scale * dy + next.dy)
+    }
+
+    /// Where `point` of the previous frame is in the current one, for a `width` × `height` frame.
+    public func map(x: Double, y: Double, width: Int, height: Int) -> (x: Double, y: Double) {
+        let cx = Double(width - 1) / 2, cy = Double(height - 1) / 2
+        return (cx + scale * (x - cx) + dx, cy + scale * (y - cy) + dy)
+    }
+}
+
+/// A small float copy of a luma plane for motion estimation: box means over f × f blocks, with f
+/// the smallest integer that makes it at most 320 pixels wide, and a coarser level of 2 × 2 means
+/// of those. Blocks that do not fit at the right and bottom edges are left out.
+public struct MotionPlane: Sendable {
+    /// One level: box means over `factor` × `factor` pixels of the frame.
+    struct Level: Sendable {
+        var width: Int, height: Int, factor: Int
+        var pixels: [Float]
+    }
+
+    public let width: Int
+    public let height: Int
+    /// Pixels of the frame per pixel of the fine level, along each axis.
+    public var factor: Int { fine.factor }
+    let fine: Level, coarse: Level
+
+    public init(_ plane: LumaPlane) {
+        width = plane.width
+        height = plane.height
+        let f = max(1, (plane.width + 319) / 320)
+        let w = plane.width / f, h = plane.height / f
+        var means = [Float](repeating: 0, count: w * h)
+        // Column sums of the f rows of one block row, then f columns at a time: the pass over the
+        // plane is a widening add along whole rows, which the compiler vectorizes.
+        let span = w * f, norm = 1 / Float(f * f)
+        let sums = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(span, 1))
+        defer { sums.deallocate() }
+        means.withUnsafeMutableBufferPointer { out in
+            let base = UnsafePointer(plane.pixels.baseAddress!)
+            for by in 0..<h {
+                let top = base + by * f * plane.stride
+                for x in 0..<span { sums[x] = UInt32(top[x]) }
+                for k in 1..<f {
+                    let row = top + k * plane.stride
+                    for x in 0..<span { sums[x] &+= UInt32(row[x]) }
+                }
+                for bx in 0..<w {
+                    var s: UInt32 = 0
+                    for k in 0..<f { s &+= sums[bx * f + k] }
+                    out[by * w + bx] = Float(s) * norm
+                }
+            }
+        }
+        let w2 = w / 2, h2 = h / 2
+        var half = [Float](repeating: 0, count: w2 * h2)
+        half.withUnsafeMutableBufferPointer { out in
+            means.withUnsafeBufferPointer { a in
+                for y in 0..<h2 {
+                    let r0 = 2 * y * w, r1 = r0 + w
+                    for x in 0..<w2 {
+                        out[y * w2 + x] = (a[r0 + 2 * x] + a[r0 + 2 * x + 1] + a[r1 + 2 * x] + a[r1 + 2 * x + 1]) * 0.25
+                    }
+                }
+            }
+        }
+        fine = Level(width: w, height: h, factor: f, pixels: means)
+        coarse = Level(width: w2, height: h2, factor: 2 * f, pixels: half)
+    }
+}
+
+/// Global motion between two frames by Gauss–Newton on intensities (the model of
+/// `scripts/bitrate-study`'s `register`), coarse level first, then the fine one.
+public enum GlobalMotionEstimator {
+    static let iterations = 8
+    /// Stop when no component of an update is larger (level pixels for the shift).
+    static let tolerance = 1e-4
+    /// A level smaller than this on either axis says too little to fit three parameters to.
+    static let smallest = 8
+
+    /// The motion from `previous` to `current` (same frame size), starting at `initial`, and the RMS
+    /// residual (luma levels, on the fine level's block means) of the last fit: small for a true
+    /// match, large across a scene cut. A flat picture (or one that determines no shift along an
+    /// axis) leaves the estimate where it is. The residual is infinite when nothing overlapped.
+    public static func estimate(from previous: MotionPlane, to current: MotionPlane,
+                                initial: GlobalMotion = .identity) -> (motion: GlobalMotion, residual: Double) {
+        precondition(previous.width == current.width && previous.height == current.height, "frames differ in size")
+        var motion = initial, residual = Double.infinity
+        for (a, b) in [(previous.coarse, current.coarse), (previous.fine, current.fine)]
+        where a.width >= smallest && a.height >= smallest {
+            let centre = (x: Double(a.factor * a.width - 1) / 2 - Double(previous.width - 1) / 2,
+                          y: Double(a.factor * a.height - 1) / 2 - Double(previous.height - 1) / 2)
+            let fitted = fit(a, b, initial: level(motion, a.factor, centre))
+            motion = full(fitted.motion, a.factor, centre)
+            residual = fitted.residual
+        }
+        return (motion, residual)
+    }
+
+    /// A frame motion in level pixels: the level's centre lies `offset` frame pixels from the
+    /// frame's (blocks cut off at the edges), and a zoom about one centre is a zoom about another
+    /// plus the shift (1 − s)·offset.
+    private static func level(_ m: GlobalMotion, _ f: Int, _ offset: (x: Double, y: Double)) -> GlobalMotion {
+        GlobalMotion(scale: m.scale, dx: (m.dx - (1 - m.scale) * offset.x) / Double(f),
+                     dy: (m.dy - (1 - m.scale) * offset.y) / Double(f))
+    }
+
+    private static func full(_ m: GlobalMotion, _ f: Int, _ offset: (x: Double, y: Double)) -> GlobalMotion {
+        GlobalMotion(scale: m.scale, dx: m.dx * Double(f) + (1 - m.scale) * offset.x,
+                     dy: m.dy * Double(f) + (1 - m.scale) * offset.y)
+    }
+
+    private static func fit(_ a: MotionPlane.Level, _ b: MotionPlane.Level, initial: GlobalMotion) -> (motion: GlobalMotion, residual: Double) {
+        a.pixels.withUnsafeBufferPointer { p in
+            b.pixels.withUnsafeBufferPointer { q in
+                var m = initial
+                for _ in 0..<iterations {
+                    let e = equations(p, q, width: a.width, height: a.height, at: m)
+                    guard let d = e.solve() else { return (m, e.rms) }
+                    let next = GlobalMotion(scale: m.scale + d.0, dx: m.dx + d.1, dy: m.dy + d.2)
+                    // A step out of any plausible zoom is a fit that has lost the picture.
+                    guard next.scale > 0.5, next.scale < 2, abs(next.dx) < Double(a.width), abs(next.dy) < Double(a.height)
+                    else { return (m, e.rms) }
+                    m = next
+                    if max(abs(d.0), abs(d.1), abs(d.2)) < tolerance { return (m, e.rms) }
+                }
+                return (m, equations(p, q, width: a.width, height: a.height, at: m).rms)
+            }
+        }
+    }
+
+    /// The normal equations JᵀJ·d = −Jᵀr of one Gauss–Newton step, and the residual's size.
+    struct Equations {
+        var a00 = 0.0, a01 = 0.0, a02 = 0.0, a11 = 0.0, a12 = 0.0, a22 = 0.0
+        var b0 = 0.0, b1 = 0.0, b2 = 0.0, squares = 0.0
+        var count = 0
+
+        var rms: Double { count > 0 ? (squares / Double(count)).squareRoot() : .infinity }
+
+        /// The step d, by Cramer's rule; nil when the system is (nearly) singular: for a positive
+        /// semidefinite matrix det ≤ a00·a11·a22, and a tiny ratio means a direction with no gradient.
+        func solve() -> (Double, Double, Double)? {
+            let c00 = a11 * a22 - a12 * a12, c01 = a02 * a12 - a01 * a22, c02 = a01 * a12 - a02 * a11
+            let det = a00 * c00 + a01 * c01 + a02 * c02
+            guard det.isFinite, det > 1e-9 * a00 * a11 * a22, det > 0 else { return nil }
+            let r0 = -b0, r1 = -b1, r2 = -b2
+            let d0 = (r0 * c00 + r1 * c01 + r2 * c02) / det
+            let d1 = (r0 * c01 + r1 * (a00 * a22 - a02 * a02) + r2 * (a01 * a02 - a00 * a12)) / det
+            let d2 = (r0 * c02 + r1 * (a01 * a02 - a00 * a12) + r2 * (a00 * a11 - a01 * a01)) / det
+            return (d0, d1, d2)
+        }
+    }
+
+    /// Accumulates over the interior pixels p of `prev` whose q = c + s(p − c) + t falls in
+    /// [1, w − 2] × [1, h − 2] of `cur`: r = cur(q) − prev(p) (bilinear), J = [g·(p − c), gx, gy]
+    /// with g the central-difference gradient of `prev` at p (the numpy model's choice: a row of J
+    /// depends on p alone).
+    static func equations(_ prev: UnsafeBufferPointer<Float>, _ cur: UnsafeBufferPointer<Float>,
+                          width w: Int, height h: Int, at m: GlobalMotion) -> Equations {
+        var e = Equations()
+        let s = m.scale, cx = Double(w - 1) / 2, cy = Double(h - 1) / 2
+        // The pixels whose q is inside, solved for per axis (s > 0), not tested per pixel.
+        func range(_ n: Int, _ c: Double, _ t: Double) -> ClosedRange<Int>? {
+            let lo = max(1, (c + (1 - c - t) / s).rounded(.up))
+            let hi = min(Double(n - 2), (c + (Double(n - 2) - c - t) / s).rounded(.down))
+            return lo <= hi ? Int(lo)...Int(hi) : nil
+        }
+        guard s > 0, s.isFinite, m.dx.isFinite, m.dy.isFinite, let rows = range(h, cy, m.dy), let columns = range(w, cx, m.dx) else { return e }
+        for y in rows {
+            let Y = Double(y) - cy
+            let qy = cy + s * Y + m.dy
+            let y0 = min(Int(qy), h - 2), fy = Float(qy - Double(y0))
+            let r0 = y0 * w, r1 = r0 + w, row = y * w
+            for x in columns {
+                let X = Double(x) - cx
+                let qx = cx + s * X + m.dx
+                let x0 = min(Int(qx), w - 2), fx = Float(qx - Double(x0))
+                let top = cur[r0 + x0] + fx * (cur[r0 + x0 + 1] - cur[r0 + x0])
+                let bottom = cur[r1 + x0] + fx * (cur[r1 + x0 + 1] - cur[r1 + x0])
+                let r = Double(top + fy * (bottom - top) - prev[row + x])
+                let gx = Double(prev[row + x + 1] - prev[row + x - 1]) * 0.5
+                let gy = Double(prev[row + x + w] - prev[row + x - w]) * 0.5
+                let j0 = gx * X + gy * Y
+                e.a00 += j0 * j0; e.a01 += j0 * gx; e.a02 += j0 * gy
+                e.a11 += gx * gx; e.a12 += gx * gy; e.a22 += gy * gy
+                e.b0 += j0 * r; e.b1 += gx * r; e.b2 += gy * r
+                e.squares += r * r
+            }
+            e.count += columns.count
+        }
+        return e
+    }
+}
