@@ -16,14 +16,22 @@ public struct FrameVerdict: Sendable {
     public var timeSoft: [Float] = []
     /// How far each known-bit projection (the coded message, then the pilots; see
     /// `ProjectionMap`) lies from its lattice point, in steps × 254 (±127 = half a step).
-    /// Nil while the message is unknown. A projection whose cells were edited lands anywhere.
+    /// Nil while the message is unknown. A projection whose cells were edited lands anywhere; one
+    /// with a cell outside the frame (a grid that follows the picture) is `outsideError`.
     public var latticeErrors: [Int8]?
+    /// The lattice error of a projection that is not in the picture: no evidence either way
+    /// (the errors themselves are −127…127).
+    public static let outsideError = Int8.min
     /// The same projections as lattice coordinates at the clip's gain (γ·s·p/Δ, in steps): the
     /// phase at gain factor f is 2π(f·v − offset), with offsets in `ProjectionMap`. Lets a run of
     /// frames be re-read at its own gain. Nil while the message is unknown.
     public var latticeCoordinates: [Float]?
     /// The time-code projections' lattice coordinates, likewise (see `ProjectionMap.timeCells`).
     public var timeCoordinates: [Float]?
+    /// Read on a grid that follows the picture, where the grid's place is not known (before the
+    /// first anchor of a copy whose start was cut off, see `GridPlan.unplaced`): a frame that
+    /// fails its test here is unverifiable, not foreign.
+    public var gridUnknown = false
 }
 
 /// Where the cells of the known-bit projections lie in the examined frame, under the transform
@@ -282,12 +290,16 @@ public final class ClipAnalyzer {
     struct Reading {
         var projections: [Float]
         var erased: [Bool]
+        /// Erased because a cell lies outside the frame (a grid that follows the picture): not
+        /// evidence of an edit, so its lattice error is `FrameVerdict.outsideError`.
+        var outside: [Bool] = []
     }
 
     private func readingOf(_ upright: [Float], _ turned: [Float]) -> Reading {
         guard let l = locked else { return Reading(projections: [], erased: []) }
         return Reading(projections: detector.projections(upright: upright, turned: turned, orientation: l.o, tone: Hypothesis.tones[l.t]),
-                       erased: detector.erasures(upright: upright, turned: turned, orientation: l.o))
+                       erased: detector.erasures(upright: upright, turned: turned, orientation: l.o),
+                       outside: detector.outside(upright: upright, turned: turned, orientation: l.o))
     }
 
     /// Bit phases of every projection under the locked sign and gain, times `factor`.
@@ -396,7 +408,9 @@ public final class ClipAnalyzer {
             for (k, b) in coded.enumerated() where !erased[k] { knownCos[k] = cos(phases[k] - Float.pi * Float(b)) }
         }
         let neighbours = l.codedMessage == nil ? layout.nearestPilots : layout.nearestKnown
+        let outside = reading.outside
         let timeCos = layout.timeRange.map { i in
+            if !outside.isEmpty && outside[i] { return Float(0) }
             let near = neighbours[i]
             let local = max(0, near.reduce(Float(0)) { $0 + knownCos[$1] } / Float(near.count))
             return cos(phases[i]) * local * (l.reliability.isEmpty ? 1 : l.reliability[i])
@@ -412,12 +426,13 @@ public final class ClipAnalyzer {
             timeCoordinates = layout.timeRange.map { projections[$0] * scale }
             var e = [Int8]()
             e.reserveCapacity(coded.count + layout.pilotRange.count)
-            func add(_ phase: Float) {
+            func add(_ phase: Float, _ i: Int) {
+                if !outside.isEmpty && outside[i] { e.append(FrameVerdict.outsideError); return }
                 let turns = phase / (2 * Float.pi)
                 e.append(Int8(clamping: Int(((turns - turns.rounded()) * 254).rounded())))
             }
-            for (i, b) in coded.enumerated() { add(phases[layout.messageRange.lowerBound + i] - Float.pi * Float(b)) }
-            for (j, i) in layout.pilotRange.enumerated() { add(phases[i] - Float.pi * Float(layout.pilotBits[j])) }
+            for (i, b) in coded.enumerated() { add(phases[layout.messageRange.lowerBound + i] - Float.pi * Float(b), layout.messageRange.lowerBound + i) }
+            for (j, i) in layout.pilotRange.enumerated() { add(phases[i] - Float.pi * Float(layout.pilotBits[j]), i) }
             errors = e
         }
         frames.append(FrameVerdict(index: index, timeSeconds: time, log10PValue: log10p, detected: detected,

@@ -62,8 +62,10 @@ public final class Embedder: Sendable {
         apply(decide(analysis, timeSeconds: timeSeconds), to: plane)
     }
 
-    /// Samples the plane to the working grid and measures its texture. Any thread.
-    public func analyze(_ plane: LumaPlane) throws -> FrameAnalysis {
+    /// Samples the plane to the working grid and measures its texture. Any thread. With a
+    /// `geometry` the grid follows the picture (see `GlobalMotion`): cells it carries out of the
+    /// frame are left unmarked.
+    public func analyze(_ plane: LumaPlane, geometry: GlobalMotion? = nil) throws -> FrameAnalysis {
         guard plane.width >= 64, plane.height >= 36 else {
             throw WatermarkError.planeTooSmall(width: plane.width, height: plane.height)
         }
@@ -72,30 +74,48 @@ public final class Embedder: Sendable {
         var activity = [Float](repeating: 0, count: count)
         grid.withUnsafeMutableBufferPointer { g in
             activity.withUnsafeMutableBufferPointer { a in
-                GridSampler(gridWidth: gw, gridHeight: gh).sample(plane, into: g, activity: a)
+                GridSampler(gridWidth: gw, gridHeight: gh, geometry: geometry).sample(plane, into: g, activity: a)
             }
         }
-        return FrameAnalysis(grid: grid, mask: Self.mask(activity: activity))
+        var mask = Self.mask(activity: activity, inside: { grid[$0] >= 0 })
+        for c in 0..<count where grid[c] < 0 { mask[c] = 0 }
+        return FrameAnalysis(grid: grid, mask: mask)
     }
 
-    /// Decides the frame's mark from the previous frame's. Call in presentation order, one at a time.
-    public func decide(_ analysis: FrameAnalysis, timeSeconds: Double) -> MarkField {
+    /// Decides the frame's mark from the previous frame's (`restart`: from nothing, as at a new
+    /// shot, where a grid that follows the picture returns to the frame). Call in presentation
+    /// order, one at a time.
+    public func decide(_ analysis: FrameAnalysis, timeSeconds: Double, restart: Bool = false) -> MarkField {
         previous.withLock { previous in
+            if restart { previous = nil }
             let field = decide(analysis, bits: bits(timeSeconds: timeSeconds), starting: previous)
             previous = field
             return MarkField(values: field)
         }
     }
 
-    /// Adds the field to the plane (bilinear upsampling, rounded and clamped). Any thread.
-    public func apply(_ field: MarkField, to plane: LumaPlane) {
-        Self.addBilinear(field.values, gridWidth: layout.gridWidth, gridHeight: layout.gridHeight, to: plane)
+    /// Adds the field to the plane (bilinear upsampling, rounded and clamped), under the geometry
+    /// the frame was analysed with. Any thread.
+    public func apply(_ field: MarkField, to plane: LumaPlane, geometry: GlobalMotion? = nil) {
+        Self.addBilinear(field.values, gridWidth: layout.gridWidth, gridHeight: layout.gridHeight, to: plane,
+                         geometry: geometry == .identity ? nil : geometry)
     }
 
     private func decide(_ analysis: FrameAnalysis, bits: [UInt8], starting: [Float]?) -> [Float] {
         let gw = layout.gridWidth, gh = layout.gridHeight, count = gw * gh
         let n = layout.cellsPerProjection, k = layout.projectionCount
-        let grid = analysis.grid, mask = analysis.mask
+        var grid = analysis.grid
+        let mask = analysis.mask
+        // Cells outside the frame (a grid that follows the picture) read as the mean of the rest,
+        // as the detector reads them, and take no change (their mask is 0).
+        let outsideCells = grid.indices.filter { grid[$0] < 0 }
+        // A projection with a cell out of the frame is erased by the detector: leave it alone
+        // rather than push its remaining cells (and their neighbours' high-pass) to the lattice.
+        var skipped = [Bool](repeating: false, count: k)
+        if !outsideCells.isEmpty {
+            for i in 0..<k { skipped[i] = (0..<n).contains { grid[Int(layout.cells[i * n + $0])] < 0 } }
+        }
+        GridFilter.fillOutside(&grid)
         var delta = starting ?? [Float](repeating: 0, count: count)
         var hostProjections = [Float](repeating: 0, count: k)
         var projections = [Float](repeating: 0, count: k)
@@ -124,6 +144,7 @@ public final class Embedder: Sendable {
                         scratch.withUnsafeMutableBufferPointer { s in GridFilter.roundTrip(d, width: gw, height: gh, scratch: s, out: w) }
                     }
                     for c in 0..<count { w[c] += grid[c] }
+                    for c in outsideCells { w[c] = grid[c] }
                 } else {
                     for c in 0..<count { w[c] = grid[c] }
                 }
@@ -162,7 +183,7 @@ public final class Embedder: Sendable {
                 let error = targets[i] - projections[i]
                 // First pass: leave projections within tolerance alone (the mark holds still);
                 // later passes: finish the ones being corrected (crosstalk from neighbours).
-                if iteration == 0 { corrected[i] = abs(error) > tolerance }
+                if iteration == 0 { corrected[i] = abs(error) > tolerance && !skipped[i] }
                 if !corrected[i] || abs(error) <= 0.02 * step { continue }
                 let alpha = error * scale * sqrtN / (Self.loopGain * maskSum[i])
                 for j in 0..<n {
@@ -174,9 +195,11 @@ public final class Embedder: Sendable {
         return delta
     }
 
-    /// Texture mask per cell: more change where the picture is busy, less in flat areas.
-    static func mask(activity: [Float]) -> [Float] {
-        var sample = stride(from: 0, to: activity.count, by: 7).map { activity[$0] }
+    /// Texture mask per cell: more change where the picture is busy, less in flat areas. The
+    /// median is taken over the cells `inside` the frame.
+    static func mask(activity: [Float], inside: (Int) -> Bool = { _ in true }) -> [Float] {
+        var sample = stride(from: 0, to: activity.count, by: 7).filter(inside).map { activity[$0] }
+        if sample.isEmpty { sample = [0] }
         sample.sort()
         let median = max(sample[sample.count / 2], 0.5)
         return activity.map { a in min(max(pow(a / median, 0.7), 0.25), 3.0) }
@@ -187,13 +210,21 @@ public final class Embedder: Sendable {
     /// then a blend of two of them, one tight loop per row. Rounding goes through the float's bits
     /// (adding 1.5·2²³ leaves the rounded integer in the low mantissa bits): Swift checks a
     /// float-to-integer conversion, and that check alone stops the loop from vectorising.
-    static func addBilinear(_ field: [Float], gridWidth gw: Int, gridHeight gh: Int, to plane: LumaPlane) {
+    static func addBilinear(_ field: [Float], gridWidth gw: Int, gridHeight gh: Int, to plane: LumaPlane,
+                            geometry: GlobalMotion? = nil) {
         let w = plane.width, h = plane.height
         let across = UnsafeMutableBufferPointer<Float>.allocate(capacity: gh * w)
         defer { across.deallocate() }
+        // A pixel's place on the frame-fixed grid: under a geometry, the frame point undone
+        // (as `GridSampler.spans(pixels:cells:scale:shift:)` lays the cells).
+        func content(_ p: Int, _ n: Int, _ shift: Double) -> Float {
+            guard let g = geometry else { return Float(p) + 0.5 }
+            let centre = Double(n - 1) / 2
+            return Float(centre + (Double(p) + 0.5 - centre - shift) / g.scale)
+        }
         field.withUnsafeBufferPointer { f in
             for x in 0..<w {
-                let fx = min(max((Float(x) + 0.5) * Float(gw) / Float(w) - 0.5, 0), Float(gw - 1))
+                let fx = min(max(content(x, w, geometry?.dx ?? 0) * Float(gw) / Float(w) - 0.5, 0), Float(gw - 1))
                 let u0 = Int(fx), u1 = min(u0 + 1, gw - 1), tx = fx - Float(u0)
                 for v in 0..<gh { across[v * w + x] = f[v * gw + u0] * (1 - tx) + f[v * gw + u1] * tx }
             }
@@ -201,7 +232,7 @@ public final class Embedder: Sendable {
         let pixels = plane.pixels
         let magic: Float = 12_582_912, magicBits = magic.bitPattern
         for y in 0..<h {
-            let fy = min(max((Float(y) + 0.5) * Float(gh) / Float(h) - 0.5, 0), Float(gh - 1))
+            let fy = min(max(content(y, h, geometry?.dy ?? 0) * Float(gh) / Float(h) - 0.5, 0), Float(gh - 1))
             let v0 = Int(fy), v1 = min(v0 + 1, gh - 1), ty = fy - Float(v0)
             let top = across.baseAddress! + v0 * w, bottom = across.baseAddress! + v1 * w
             let row = pixels.baseAddress! + y * plane.stride

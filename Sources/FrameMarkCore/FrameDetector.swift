@@ -20,20 +20,25 @@ public final class FrameDetector: Sendable {
         step = WatermarkDesign.baseStep
     }
 
-    /// Samples the frame to the working grid, both ways round.
-    public func observe(_ plane: LumaPlane) -> FrameObservation {
+    /// Samples the frame to the working grid, both ways round: fixed to the frame's edges, or
+    /// under `geometry` for a mark whose grid follows the picture (cells carried out of the frame
+    /// then read as `GridSampler.outside` and are erased).
+    public func observe(_ plane: LumaPlane, geometry: GlobalMotion? = nil) -> FrameObservation {
         let gw = layout.gridWidth, gh = layout.gridHeight
         var upright = [Float](repeating: 0, count: gw * gh)
         var turned = [Float](repeating: 0, count: gw * gh)
         upright.withUnsafeMutableBufferPointer { u in
             turned.withUnsafeMutableBufferPointer { t in
-                GridSampler.sample(plane, grids: [(GridSampler(gridWidth: gw, gridHeight: gh), u), (GridSampler(gridWidth: gh, gridHeight: gw), t)])
+                GridSampler.sample(plane, grids: [(GridSampler(gridWidth: gw, gridHeight: gh, geometry: geometry), u),
+                                                  (GridSampler(gridWidth: gh, gridHeight: gw, geometry: geometry), t)])
             }
         }
         return FrameObservation(upright: upright, turned: turned, detail: detail(upright))
     }
 
-    private func detail(_ grid: [Float]) -> Float {
+    private func detail(_ measured: [Float]) -> Float {
+        var grid = measured
+        GridFilter.fillOutside(&grid)
         var scratch = [Float](repeating: 0, count: grid.count)
         var hp = scratch
         grid.withUnsafeBufferPointer { g in
@@ -54,6 +59,7 @@ public final class FrameDetector: Sendable {
         let orientation = Orientation.allCases[o]
         let (w, h) = orientation.swapsAxes ? (layout.gridHeight, layout.gridWidth) : (layout.gridWidth, layout.gridHeight)
         var grid = orientation.swapsAxes ? turned : upright
+        GridFilter.fillOutside(&grid)
         if tone != 1 {
             for c in grid.indices { grid[c] = 255 * pow(max(grid[c], 0) / 255, tone) }
         }
@@ -73,7 +79,7 @@ public final class FrameDetector: Sendable {
     }
 
     /// Which projections of a frame (read in orientation `o`) cannot be trusted as received: those
-    /// with a cell near black or white. A brightness or contrast change that clips shadows or
+    /// with a cell near black or white, or outside the frame (`GridSampler.outside`). A brightness or contrast change that clips shadows or
     /// highlights replaces the picture there, and with it the host value the mark was placed
     /// against, so those projections read anything. Erasures depend on the picture alone, never on
     /// the key's dither: leaving them out of a statistic keeps its p-value exact.
@@ -87,6 +93,30 @@ public final class FrameDetector: Sendable {
                 return v < low || v > high
             }
         }
+    }
+
+    /// Which projections of a frame (read in orientation `o`) have a cell outside the frame: a
+    /// grid that follows the picture is carried partly out of it. Always none on a fixed grid.
+    func outside(upright: [Float], turned: [Float], orientation o: Int) -> [Bool] {
+        let grid = Orientation.allCases[o].swapsAxes ? turned : upright
+        guard grid.contains(where: { $0 < 0 }) else { return [] }
+        let map = layout.orientedCells[o], n = layout.cellsPerProjection
+        return (0..<layout.projectionCount).map { i in (0..<n).contains { j in grid[Int(map[i * n + j])] < 0 } }
+    }
+
+    /// The pilots' z-score of a frame on its own under one hypothesis: Σ cos(bit phase − π·bit)
+    /// over the pilots not erased, over √(n/2) (about N(0, 1) without the mark). Finds the frames
+    /// where a grid that follows the picture is back on the frame (`GridPlan`'s anchors).
+    public func pilotScore(_ observation: FrameObservation, under h: Hypothesis) -> Double {
+        let o = Orientation.allCases.firstIndex(of: h.orientation) ?? 0
+        let p = projections(upright: observation.upright, turned: observation.turned, orientation: o, tone: h.tone)
+        let erased = erasures(upright: observation.upright, turned: observation.turned, orientation: o)
+        var sum = 0.0, n = 0
+        for (j, i) in layout.pilotRange.enumerated() where !erased[i] {
+            sum += Double(cos(bitPhase(p[i], i, gain: h.gain, sign: h.inverted ? -1 : 1) - Float.pi * Float(layout.pilotBits[j])))
+            n += 1
+        }
+        return n > 0 ? sum / (Double(n) / 2).squareRoot() : 0
     }
 
     /// The bit phase of projection i: 2π(γ·s·p/Δ − d), near 0 when it carries a 0 and near π for a 1.

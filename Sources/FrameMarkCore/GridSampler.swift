@@ -4,6 +4,19 @@
 struct GridSampler {
     let gridWidth: Int
     let gridHeight: Int
+    /// Where the grid lies in the plane when it follows the picture (nil: fixed to the frame's
+    /// edges): cell edges are the frame-fixed ones under this zoom and shift.
+    var geometry: GlobalMotion? = nil
+
+    init(gridWidth: Int, gridHeight: Int, geometry: GlobalMotion? = nil) {
+        self.gridWidth = gridWidth
+        self.gridHeight = gridHeight
+        self.geometry = geometry == .identity ? nil : geometry
+    }
+
+    /// The value of a cell that lies (mostly) outside the plane under a geometry: no luma is
+    /// negative, so readers can tell it from a measured cell (see `GridFilter.fillOutside`).
+    static let outside: Float = -1
 
     /// One cell's span along an axis in pixels: whole pixels `first...last`, the end ones weighted.
     struct Span {
@@ -33,16 +46,34 @@ struct GridSampler {
         }
     }
 
+    /// Spans of cells whose frame-fixed edges `i·n/cells` are zoomed by `scale` about the centre
+    /// `(n − 1)/2` and shifted by `shift`; nil for a cell not wholly inside the plane (the
+    /// embedder's model of its own painting holds only for whole cells).
+    static func spans(pixels n: Int, cells: Int, scale: Double, shift: Double) -> [Span?] {
+        let centre = Double(n - 1) / 2
+        func edge(_ i: Int) -> Double { centre + scale * (Double(i) * Double(n) / Double(cells) - centre) + shift }
+        return (0..<cells).map { i in
+            let e0 = edge(i), e1 = edge(i + 1)
+            let c0 = max(e0, 0), c1 = min(e1, Double(n))
+            guard e0 >= -1e-9, e1 <= Double(n) + 1e-9 else { return nil }
+            let first = Int(c0.rounded(.down)), last = min(Int(c1.rounded(.up)) - 1, n - 1)
+            if first == last { return Span(first: first, last: last, firstWeight: Float(c1 - c0), lastWeight: 0) }
+            return Span(first: first, last: last, firstWeight: Float(Double(first + 1) - c0),
+                        lastWeight: Float(c1 - Double(last)))
+        }
+    }
+
     /// For each pixel row: the first cell row it falls in and its weight there, and its weight in
     /// the next cell row (a row on a boundary feeds both; cells are at least a row tall).
     struct RowWeights {
         var cell: [Int32], weight: [Float], nextWeight: [Float]
 
-        init(spans: [Span], pixels: Int) {
+        init(spans: [Span?], pixels: Int) {
             cell = [Int32](repeating: -1, count: pixels)
             weight = [Float](repeating: 0, count: pixels)
             nextWeight = [Float](repeating: 0, count: pixels)
             for (gy, span) in spans.enumerated() {
+                guard let span else { continue }
                 for y in span.first...span.last {
                     let w = y == span.first ? span.firstWeight : (y == span.last ? span.lastWeight : 1)
                     guard w > 0 else { continue }
@@ -54,7 +85,7 @@ struct GridSampler {
 
     /// Samples several grids of the same plane (the upright and the quarter-turned one).
     static func sample(_ plane: LumaPlane, grids: [(sampler: GridSampler, out: UnsafeMutableBufferPointer<Float>)]) {
-        var boxed: [(sampler: GridSampler, out: UnsafeMutableBufferPointer<Float>, columns: [Span], rows: RowWeights)] = []
+        var boxed: [(sampler: GridSampler, out: UnsafeMutableBufferPointer<Float>, columns: [Span?], rows: RowWeights)] = []
         for (sampler, out) in grids {
             precondition(out.count >= sampler.gridWidth * sampler.gridHeight)
             if plane.width < sampler.gridWidth || plane.height < sampler.gridHeight {
@@ -62,28 +93,53 @@ struct GridSampler {
                 continue
             }
             out.update(repeating: 0)
-            let rows = RowWeights(spans: spans(pixels: plane.height, cells: sampler.gridHeight), pixels: plane.height)
-            boxed.append((sampler, out, spans(pixels: plane.width, cells: sampler.gridWidth), rows))
+            let (columns, rowSpans) = sampler.spans(width: plane.width, height: plane.height)
+            boxed.append((sampler, out, columns, RowWeights(spans: rowSpans, pixels: plane.height)))
         }
         guard !boxed.isEmpty else { return }
         for grid in boxed { Self.accumulate(plane, columns: grid.columns, rows: grid.rows, gridWidth: grid.sampler.gridWidth, out: grid.out) }
         for grid in boxed {
-            let area = Float(plane.width * plane.height) / Float(grid.sampler.gridWidth * grid.sampler.gridHeight)
-            for i in 0..<(grid.sampler.gridWidth * grid.sampler.gridHeight) { grid.out[i] /= area }
+            let gw = grid.sampler.gridWidth, gh = grid.sampler.gridHeight
+            guard grid.sampler.geometry != nil else {
+                let area = Float(plane.width * plane.height) / Float(gw * gh)
+                for i in 0..<(gw * gh) { grid.out[i] /= area }
+                continue
+            }
+            // Under a geometry each cell has its own clipped area, and some have none.
+            let (_, rowSpans) = grid.sampler.spans(width: plane.width, height: plane.height)
+            func length(_ s: Span?) -> Float? {
+                guard let s else { return nil }
+                return s.first == s.last ? s.firstWeight : s.firstWeight + Float(s.last - s.first - 1) + s.lastWeight
+            }
+            let widths = grid.columns.map(length), heights = rowSpans.map(length)
+            for gy in 0..<gh {
+                for gx in 0..<gw {
+                    if let w = widths[gx], let h = heights[gy] { grid.out[gy * gw + gx] /= w * h } else { grid.out[gy * gw + gx] = outside }
+                }
+            }
         }
+    }
+
+    /// The cells' spans along x and y: frame-fixed, or under the geometry.
+    func spans(width: Int, height: Int) -> (columns: [Span?], rows: [Span?]) {
+        guard let g = geometry else {
+            return (Self.spans(pixels: width, cells: gridWidth), Self.spans(pixels: height, cells: gridHeight))
+        }
+        return (Self.spans(pixels: width, cells: gridWidth, scale: g.scale, shift: g.dx),
+                Self.spans(pixels: height, cells: gridHeight, scale: g.scale, shift: g.dy))
     }
 
     /// Cell sums of one grid (not yet divided by the area). Rows are added into per-pixel column
     /// sums for the cell row they fall in, 16 pixels at a time in 16-bit lanes (whole rows; the
     /// weighted rows on a cell boundary go to float sums, for this cell row and the next), and the
     /// column sums are cut into cells once per cell row.
-    private static func accumulate(_ plane: LumaPlane, columns: [Span], rows: RowWeights, gridWidth gw: Int,
+    private static func accumulate(_ plane: LumaPlane, columns: [Span?], rows: RowWeights, gridWidth gw: Int,
                                    out: UnsafeMutableBufferPointer<Float>) {
         let width = plane.width, lanes = 16
         let padded = (width + lanes - 1) / lanes * lanes
         // 16-bit lanes hold up to 257 whole rows of 255; a taller cell takes the float sums.
         var tallest = 0, run = 0, last = -1
-        for c in rows.cell { run = Int(c) == last ? run + 1 : 1; last = Int(c); tallest = max(tallest, run) }
+        for c in rows.cell where c >= 0 { run = Int(c) == last ? run + 1 : 1; last = Int(c); tallest = max(tallest, run) }
         let wide = tallest <= 257
         let whole = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: 2 * padded)
         let weighted = UnsafeMutableBufferPointer<Float>.allocate(capacity: 2 * padded)
@@ -94,7 +150,7 @@ struct GridSampler {
         let px = UnsafeBufferPointer(plane.pixels)
         func cut(_ gy: Int) {
             for gx in 0..<gw {
-                let c = columns[gx]
+                guard let c = columns[gx] else { continue }
                 func at(_ x: Int) -> Float { Float(whole[current + x]) + weighted[current + x] }
                 var v = c.firstWeight * at(c.first)
                 if c.last > c.first {
@@ -105,8 +161,12 @@ struct GridSampler {
             }
         }
         var cellRow = 0
+        var lastCellRow = -1
         for y in 0..<plane.height {
             let gy = Int(rows.cell[y])
+            // Rows above or below every cell (a grid under a geometry) feed nothing.
+            guard gy >= 0 else { continue }
+            lastCellRow = gy
             while cellRow < gy {
                 cut(cellRow)
                 swap(&current, &next)
@@ -133,18 +193,25 @@ struct GridSampler {
                 for x in 0..<width { weighted[next + x] += w1 * Float(px[row + x]) }
             }
         }
-        cut(cellRow)
+        if lastCellRow >= 0 { cut(cellRow) }
     }
 
     /// Mean absolute horizontal + vertical gradient of each cell (whole-pixel cell bounds), over
     /// every other row: the mask needs a cell's texture, not every pixel of it (half the cost).
     private func measureActivity(_ plane: LumaPlane, into activity: UnsafeMutableBufferPointer<Float>) {
         let w = plane.width, h = plane.height, stride = plane.stride
-        let colStart = (0...gridWidth).map { $0 * w / gridWidth }
+        // Whole-pixel bounds of each cell; under a geometry, a cell outside the plane has none.
+        var colStart = (0..<gridWidth).map { $0 * w / gridWidth }, colEnd = (1...gridWidth).map { $0 * w / gridWidth }
+        var rowStart = (0..<gridHeight).map { $0 * h / gridHeight }, rowEnd = (1...gridHeight).map { $0 * h / gridHeight }
+        if geometry != nil {
+            let (columns, rows) = spans(width: w, height: h)
+            colStart = columns.map { $0?.first ?? 0 }; colEnd = columns.map { $0.map { $0.last + 1 } ?? 0 }
+            rowStart = rows.map { $0?.first ?? 0 }; rowEnd = rows.map { $0.map { $0.last + 1 } ?? 0 }
+        }
         var gradSum = [UInt32](repeating: 0, count: gridWidth)
         let px = UnsafeBufferPointer(plane.pixels)
         for gy in 0..<gridHeight {
-            let y0 = gy * h / gridHeight, y1 = (gy + 1) * h / gridHeight
+            let y0 = rowStart[gy], y1 = rowEnd[gy]
             for i in 0..<gridWidth { gradSum[i] = 0 }
             var rows = 0
             for y in Swift.stride(from: y0, to: y1, by: 2) {
@@ -153,7 +220,8 @@ struct GridSampler {
                 let below = (y + 1 < h ? y + 1 : y) * stride
                 for gx in 0..<gridWidth {
                     var g: UInt32 = 0
-                    let xEnd = min(colStart[gx + 1], w - 1)
+                    let xEnd = min(colEnd[gx], w - 1)
+                    guard colStart[gx] < xEnd else { continue }
                     for x in colStart[gx]..<xEnd {
                         let c = Int32(px[row + x])
                         g &+= UInt32(abs(Int32(px[row + x + 1]) - c)) &+ UInt32(abs(Int32(px[below + x]) - c))
@@ -162,7 +230,7 @@ struct GridSampler {
                 }
             }
             for gx in 0..<gridWidth {
-                let count = Float(max(1, (colStart[gx + 1] - colStart[gx]) * rows))
+                let count = Float(max(1, (colEnd[gx] - colStart[gx]) * rows))
                 activity[gy * gridWidth + gx] = Float(gradSum[gx]) / count
             }
         }
@@ -187,6 +255,20 @@ struct GridSampler {
 
 /// Small separable filters on grids.
 enum GridFilter {
+    /// Replaces the cells marked `GridSampler.outside` (under a geometry that carries part of the
+    /// grid out of the frame) by the mean of the others, so that they take no part in the
+    /// high-pass and the scale; returns whether there were any. A frame-fixed grid has none and is
+    /// left exactly as it is.
+    @discardableResult
+    static func fillOutside(_ grid: inout [Float]) -> Bool {
+        var sum: Float = 0, inside = 0
+        for v in grid where v >= 0 { sum += v; inside += 1 }
+        guard inside < grid.count else { return false }
+        let fill = inside > 0 ? sum / Float(inside) : 0
+        for i in grid.indices where grid[i] < 0 { grid[i] = fill }
+        return true
+    }
+
     /// out = x − (box mean of radius r), edges clamped: removes the picture's slow variations.
     static func highPass(_ x: UnsafeBufferPointer<Float>, width w: Int, height h: Int, radius r: Int,
                          scratch: UnsafeMutableBufferPointer<Float>, out: UnsafeMutableBufferPointer<Float>) {

@@ -23,6 +23,9 @@ public struct Hypothesis: Sendable, Hashable {
     /// How many hypotheses every p-value is corrected for (Bonferroni).
     public static var count: Int { Orientation.allCases.count * signs.count * gains.count * tones.count }
 
+    /// Nothing undone: upright, not inverted, gain 1, no tone curve.
+    public static let identity = Hypothesis(orientationIndex: 0, signIndex: 0, gainIndex: 30)
+
     init(orientationIndex: Int, signIndex: Int, gainIndex: Int, toneIndex: Int = 0) {
         orientation = Orientation.allCases[orientationIndex]
         inverted = signIndex == 1

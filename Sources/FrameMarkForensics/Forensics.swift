@@ -47,7 +47,7 @@ public struct Forensics: Sendable {
         let locator = model == nil ? nil : verdict.projectionMap.map(TamperLocator.init)
         var labels: [Label] = frames.map { f in
             if verdict.detected && f.detected { return .marked }
-            if f.detail < flatDetail { return .flat }
+            if f.detail < flatDetail || f.gridUnknown { return .flat }
             if let model, let e = f.latticeErrors, model.markedLogLikelihood(e) > 0 { return .marked }
             return .foreign
         }
@@ -73,7 +73,7 @@ public struct Forensics: Sendable {
         var cosines: [Float] = []
         for f in frames where f.detected {
             guard let e = f.latticeErrors, cosines.count < 100_000 else { continue }
-            cosines.append(contentsOf: e.map { cos(2 * Float.pi * Float($0) / 254) })
+            cosines.append(contentsOf: e.lazy.filter { $0 != FrameVerdict.outsideError }.map { cos(2 * Float.pi * Float($0) / 254) })
         }
         let bitWeight = Timeline.bitWeight(cosines: cosines)
         // Each frame's time code counts as much as its own known bits say it can be trusted: a
@@ -81,7 +81,7 @@ public struct Forensics: Sendable {
         let timeEvidence: [[Float]?] = frames.map { f in
             guard verdict.detected && f.detected else { return nil }
             guard let e = f.latticeErrors else { return f.timeSoft.map { $0 * bitWeight } }
-            let weight = Timeline.bitWeight(cosines: e.map { cos(2 * Float.pi * Float($0) / 254) })
+            let weight = Timeline.bitWeight(cosines: e.filter { $0 != FrameVerdict.outsideError }.map { cos(2 * Float.pi * Float($0) / 254) })
             return f.timeSoft.map { $0 * weight }
         }
         let timeline = Timeline(times: frames.map(\.timeSeconds), soft: timeEvidence, frameDuration: d, bitWeight: 1,
@@ -246,7 +246,11 @@ public struct Forensics: Sendable {
                 let test = tests[min(tests.count - 1, (k - run.lowerBound + 1) / 3)]
                 guard test.log10P <= ClipAnalyzer.frameLog10Threshold else { continue }
                 labels[k] = test.partial ? .partial : .marked
-                if let v = frames[k].latticeCoordinates { frames[k].latticeErrors = Self.errors(v, offsets, factor: test.factor) }
+                if let v = frames[k].latticeCoordinates {
+                    let fresh = Self.errors(v, offsets, factor: test.factor)
+                    // Projections outside the frame stay without evidence.
+                    frames[k].latticeErrors = frames[k].latticeErrors.map { old in zip(old, fresh).map { $0 == FrameVerdict.outsideError ? $0 : $1 } } ?? fresh
+                }
                 // The frame's time code, re-read at the window's gain from the projections clear of the box.
                 if let v = frames[k].timeCoordinates, let map {
                     frames[k].timeSoft = Self.timeSoft(v, map: map, factor: test.factor,

@@ -139,7 +139,7 @@ struct ErrorModel {
 
     init(errors: [[Int8]]) {
         var counts = [Double](repeating: 0, count: 255)
-        for frame in errors { for e in frame { counts[Int(e) + 127] += 1 } }
+        for frame in errors { for e in frame where e != FrameVerdict.outsideError { counts[Int(e) + 127] += 1 } }
         let values = (0..<255).map { Double($0 - 127) / 254 }
         let total = max(counts.reduce(0, +), 1)
         var pi = 0.2, sigma = 0.1
@@ -162,10 +162,12 @@ struct ErrorModel {
         self.evidence = evidence
     }
 
-    func evidence(_ errors: [Int8]) -> [Float] { errors.map { evidence[Int($0) + 127] } }
+    func evidence(_ errors: [Int8]) -> [Float] { errors.map { $0 == FrameVerdict.outsideError ? 0 : evidence[Int($0) + 127] } }
 
     /// log-likelihood ratio of a frame's errors: this clip's marked frames against no mark.
-    func markedLogLikelihood(_ errors: [Int8]) -> Float { -errors.reduce(Float(0)) { $0 + evidence[Int($1) + 127] } }
+    func markedLogLikelihood(_ errors: [Int8]) -> Float {
+        -errors.reduce(Float(0)) { $0 + ($1 == FrameVerdict.outsideError ? 0 : evidence[Int($1) + 127]) }
+    }
 
     /// N(0, σ) density, wrapped once each side (errors live on a circle of one step).
     static func normal(_ x: Double, _ sigma: Double) -> Double {

@@ -48,6 +48,8 @@ public struct SurvivalReport: Sendable {
     /// (the codec's own), in luma levels (see `TemporalFlicker`): RMS and 99.9th percentile.
     public var flicker: FlickerFigures?
     public var controlFlicker: FlickerFigures?
+    /// The suite embedded with the grid following the picture (`--attached`).
+    public var attached = false
     public var attacks: [AttackResult]
 
     public init(input: String, strength: Float?, psnr: Double? = nil, ssim: Double? = nil, bitrateIncrease: Double? = nil,
@@ -67,6 +69,8 @@ public struct SurvivalSuite {
     public var settings: EncoderSettings
     public var jobs: Int
     public var quiet: Bool
+    /// Embed with the grid following the picture (`WatermarkEmbedding.attached`).
+    public var attached = false
 
     public init(settings: EncoderSettings = EncoderSettings(), jobs: Int = ProcessInfo.processInfo.activeProcessorCount, quiet: Bool = true) {
         self.settings = settings
@@ -79,12 +83,13 @@ public struct SurvivalSuite {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         var report = SurvivalReport(input: input, strength: strength, attacks: [])
+        report.attached = attached && strength != nil
         var marked = input
         if let strength {
             marked = folder.appendingPathComponent("marked.mp4").path
             let control = folder.appendingPathComponent("control.mp4").path
             let transcoder = Transcoder(settings: settings, jobs: jobs, quiet: quiet, progressLabel: "embed")
-            _ = try WatermarkEmbedding(transcoder: transcoder, strength: strength).run(input: input, output: marked, key: key, message: message)
+            _ = try WatermarkEmbedding(transcoder: transcoder, strength: strength, attached: attached).run(input: input, output: marked, key: key, message: message)
             _ = try Transcoder(settings: settings, jobs: jobs, quiet: quiet, progressLabel: "control").run(input: input, output: control)
             let quality = try Self.quality(marked, control: control, against: input)
             report.psnr = quality.picture.psnr

@@ -36,7 +36,7 @@ struct Detect: ParsableCommand {
                 let marked = v.frames.filter(\.detected).count
                 print("\(input): \(v.detected ? "WATERMARKED" : "not detected") — confidence \(String(format: "%.9f", v.confidence)), log10 p = \(String(format: "%.1f", v.log10PValue))")
                 print("  message: \(v.message?.hex ?? "unreadable")")
-                print("  transform: \(v.hypothesis.orientation)\(v.hypothesis.inverted ? ", inverted" : ""), gain \(String(format: "%.2f", v.hypothesis.gain)), gamma \(String(format: "%.2f", v.hypothesis.tone))")
+                print("  transform: \(v.hypothesis.orientation)\(v.hypothesis.inverted ? ", inverted" : ""), gain \(String(format: "%.2f", v.hypothesis.gain)), gamma \(String(format: "%.2f", v.hypothesis.tone))\(report.tracked ? ", grid tracked with the picture" : "")")
                 print("  frames detected: \(marked)/\(v.frames.count)")
                 print("  segments:")
                 for s in report.forensics.segments {
@@ -76,7 +76,8 @@ enum DetectionJSON {
                           "inverted": v.hypothesis.inverted,
                           "scale": NSNull(),
                           "gain": rounded(Double(v.hypothesis.gain), 3),
-                          "gamma": rounded(Double(v.hypothesis.tone), 3)] as [String: Any],
+                          "gamma": rounded(Double(v.hypothesis.tone), 3),
+                          "grid": report.tracked ? "tracked" : "fixed"] as [String: Any],
             "frames": frames,
             "segments": segments(report.forensics),
             "seconds": rounded(report.seconds, 3),

@@ -26,6 +26,9 @@ struct Survive: ParsableCommand {
     @Option(help: "Comma-separated embedding strengths to sweep (default: 1).")
     var strengths = "1"
 
+    @Flag(help: "Experimental: embed with the grid following the picture (see embed --attached).")
+    var attached = false
+
     @OptionGroup var encode: EncodeOptions
 
     @Flag(help: "Print JSON on stdout (one object, or a list when several strengths are swept).")
@@ -54,7 +57,8 @@ struct Survive: ParsableCommand {
             let selected = try AttackCatalogue.select(attacks)
             let key = try keyOptions.load()
             let payload = try message.map { try Message(hex: $0) } ?? WatermarkEmbedding.contentMessage(of: input)
-            let suite = SurvivalSuite(settings: encode.settings, jobs: encode.jobs, quiet: encode.quiet)
+            var suite = SurvivalSuite(settings: encode.settings, jobs: encode.jobs, quiet: encode.quiet)
+            suite.attached = attached
             let sweep: [Float?] = marked ? [nil] : parsedStrengths!
             var reports: [SurvivalReport] = []
             for strength in sweep {
@@ -82,6 +86,7 @@ struct Survive: ParsableCommand {
         [
             "input": r.input,
             "strength": r.strength.map { Double($0) } as Any? ?? NSNull(),
+            "attached": r.attached,
             "psnr_db": r.psnr.map { rounded($0, 3) } as Any? ?? NSNull(),
             "ssim": r.ssim.map { rounded($0, 5) } as Any? ?? NSNull(),
             "bitrate_increase": r.bitrateIncrease.map { rounded($0, 4) } as Any? ?? NSNull(),
@@ -98,7 +103,7 @@ struct Survive: ParsableCommand {
 
     func printTable(_ r: SurvivalReport, expected: Message) {
         var header = "\(r.input)"
-        if let s = r.strength { header += String(format: " — strength %.2f", s) }
+        if let s = r.strength { header += String(format: " — strength %.2f", s) + (r.attached ? ", grid attached" : "") }
         if let p = r.psnr, let s = r.ssim { header += String(format: ", luma PSNR %.2f dB, SSIM %.4f", p, s) }
         if let b = r.bitrateIncrease { header += String(format: ", bitrate %+.1f%%", b * 100) }
         if let f = r.flicker, let c = r.controlFlicker {
