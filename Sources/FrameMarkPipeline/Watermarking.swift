@@ -11,8 +11,8 @@ public struct WatermarkEmbedding {
     public var strength: Float
     /// The grid follows the picture's motion (`GridTracker`) instead of staying fixed to the
     /// frame: far cheaper to encode with camera motion, and sturdier under heavy compression
-    /// (docs/algorithm.md). Experimental: `detect` finds it by tracking the motion from the first
-    /// frame it receives, so a copy whose start was trimmed off is not read yet.
+    /// (docs/algorithm.md). Experimental: `detect` finds it by following the received motion, and
+    /// reads a copy whose start was cut off only from the grid's next restart on.
     public var attached: Bool
 
     public init(transcoder: Transcoder, strength: Float = 1, attached: Bool = false) {
