@@ -44,28 +44,35 @@ public enum GridPlan {
 
     /// The geometry of every frame of a `width` × `height` clip.
     public static func geometries(_ steps: [Step], width: Int, height: Int, anchors: Set<Int>) -> [GlobalMotion] {
-        let n = steps.count
-        var out = [GlobalMotion](repeating: GridTracker.home, count: n)
-        // Shots: split where the motion fit fails (a cut, in the embedder's eyes too).
-        var start = 0
-        while start < n {
-            var end = start + 1
-            while end < n && !isCut(steps[end]) { end += 1 }
-            var g = GridTracker.home, since = steps[start].timeSeconds
-            for t in start..<end {
-                if t > start {
-                    let moved = g.then(steps[t].fit!.motion)
-                    if anchors.contains(t) || !GridTracker.keeps(moved, width: width, height: height, elapsed: steps[t].timeSeconds - since) {
-                        g = GridTracker.home
-                        since = steps[t].timeSeconds
-                    } else {
-                        g = moved
-                    }
-                }
-                out[t] = g
-            }
-            start = end
+        var planner = Planner(width: width, height: height)
+        return steps.indices.map { planner.next(steps[$0], anchor: anchors.contains($0)) }
+    }
+
+    /// The plan one frame at a time, in order: a frame's geometry depends on earlier frames only,
+    /// so the detector can plan and read in the same pass.
+    public struct Planner: Sendable {
+        let width: Int, height: Int
+        private var geometry = GridTracker.home
+        private var since: Double?
+
+        public init(width: Int, height: Int) {
+            self.width = width
+            self.height = height
         }
-        return out
+
+        /// The next frame's geometry: home at the start of a shot and at an anchor, else the last
+        /// geometry moved by the frame's motion, unless the embedder's rules send it home.
+        public mutating func next(_ step: Step, anchor: Bool) -> GlobalMotion {
+            if let start = since, !GridPlan.isCut(step) {
+                let moved = geometry.then(step.fit!.motion)
+                if !anchor && GridTracker.keeps(moved, width: width, height: height, elapsed: step.timeSeconds - start) {
+                    geometry = moved
+                    return geometry
+                }
+            }
+            geometry = GridTracker.home
+            since = step.timeSeconds
+            return geometry
+        }
     }
 }

@@ -98,16 +98,14 @@ public struct WatermarkDetection {
     public func run(input: String, key: WatermarkKey) throws -> DetectionReport {
         let start = Date()
         let detector = FrameDetector(layout: WatermarkLayout(key: key))
-        var (verdict, video) = try read(input, detector, geometries: nil)
+        var (verdict, video) = try read(input, detector)
         var tracked = false
         // A mark whose grid follows the picture does not read on the frame-fixed grid: when the
-        // fixed read leaves frames unexplained, plan each frame's geometry from the received
-        // motion and the anchors (frames where the grid is back home), read again, and keep the
-        // read that explains more frames.
+        // fixed read leaves frames unexplained, read again, planning each frame's geometry from
+        // the received motion and the anchors (frames where the grid is back home) as it goes,
+        // and keep the read that explains more frames.
         if Self.worthTracking(verdict) {
-            let (steps, anchors, width, height) = try motion(input, detector, hypotheses: [.identity, verdict.hypothesis])
-            let geometries = GridPlan.geometries(steps, width: width, height: height, anchors: anchors)
-            var second = try read(input, detector, geometries: geometries).verdict
+            var (second, steps, anchors) = try readTracked(input, detector, hypotheses: [.identity, verdict.hypothesis])
             for (i, unknown) in GridPlan.unplaced(steps, anchors: anchors).enumerated() where i < second.frames.count {
                 second.frames[i].gridUnknown = unknown
             }
@@ -147,68 +145,77 @@ public struct WatermarkDetection {
     static let anchorScore = 5.0
     static let anchorJump = 3.0
 
-    /// One pass over the file: every frame observed on the worker pool, on the frame-fixed grid
-    /// or at its own geometry (a grid that follows the picture), then the clip analysed.
-    private func read(_ input: String, _ detector: FrameDetector, geometries: [GlobalMotion]?) throws -> (verdict: ClipVerdict, video: VideoInfo) {
+    /// One pass over the file on the frame-fixed grid: every frame observed on the worker pool,
+    /// then the clip analysed.
+    private func read(_ input: String, _ detector: FrameDetector) throws -> (verdict: ClipVerdict, video: VideoInfo) {
         let reader = try MediaReader(path: input)
-        let analyzer = ClipAnalyzer(detector: detector)
         let video = reader.video
-        let progress = ProgressMeter(label: geometries == nil ? "detect" : "detect (tracked)", total: video.expectedFrames, quiet: quiet)
-        let pool = OrderedWorkerPool<Frame, (FrameObservation, Double)>(width: jobs, maxInFlight: 2 * jobs + 2) { frame, index in
-            let geometry = geometries.flatMap { index < $0.count ? $0[index] : nil }
-            return (frame.withLuma { detector.observe($0, geometry: geometry) }, video.secondsFromStart(frame.pts ?? 0))
+        let pool = OrderedWorkerPool<Frame, (FrameObservation, Double, Void)>(width: jobs, maxInFlight: 2 * jobs + 2) { frame, _ in
+            (frame.withLuma { detector.observe($0) }, video.secondsFromStart(frame.pts ?? 0), ())
         }
-        var count = 0
-        func take(_ results: [(FrameObservation, Double)]) {
-            for (observation, time) in results {
-                analyzer.add(observation, index: count, timeSeconds: time)
-                count += 1
+        return (try analyse(reader, pool, detector, label: "detect").verdict, video)
+    }
+
+    /// One pass over the file with the grid following the picture (`GridPlan`): per frame, in
+    /// parallel, the motion plane and the pilots' score read at home (under the best of
+    /// `hypotheses`); in frame order, the motion fit and the frame's geometry (an anchor is a
+    /// score of at least `anchorScore`, `anchorJump` above the frame before's); in parallel
+    /// again, the frame observed at that geometry. Returns the motion and anchors too.
+    private func readTracked(_ input: String, _ detector: FrameDetector, hypotheses: [Hypothesis])
+        throws -> (verdict: ClipVerdict, steps: [GridPlan.Step], anchors: Set<Int>) {
+        let reader = try MediaReader(path: input)
+        let video = reader.video
+        struct State: Sendable {
+            var previous: MotionPlane? = nil, lastScore: Double? = nil, planner: GridPlan.Planner
+        }
+        let turnstile = Turnstile()
+        let state = Mutex(State(planner: GridPlan.Planner(width: video.width, height: video.height)))
+        let pool = OrderedWorkerPool<Frame, (FrameObservation, Double, (step: GridPlan.Step, anchor: Bool))>(width: jobs, maxInFlight: 2 * jobs + 2) { frame, index in
+            let (plane, home) = frame.withLuma { (MotionPlane($0), detector.observe($0, geometry: GridTracker.home)) }
+            let score = hypotheses.map { detector.pilotScore(home, under: $0) }.max() ?? 0
+            let time = video.secondsFromStart(frame.pts ?? 0)
+            let (geometry, step, anchor) = turnstile.pass(index) {
+                state.withLock { s in
+                    var fit: (motion: GlobalMotion, residual: Double)?
+                    if let last = s.previous, last.width == plane.width, last.height == plane.height {
+                        fit = GlobalMotionEstimator.estimate(from: last, to: plane)
+                    }
+                    // A restart shows as a jump of the score (the grid was far from home a frame
+                    // before); a score that only drifts across the threshold after one is no anchor.
+                    let anchor = score >= Self.anchorScore && (s.lastScore.map { score - $0 >= Self.anchorJump } ?? true)
+                    s.previous = plane
+                    s.lastScore = score
+                    let step = GridPlan.Step(timeSeconds: time, fit: fit)
+                    return (s.planner.next(step, anchor: anchor), step, anchor)
+                }
             }
-            progress.update(count)
+            let observation = geometry == GridTracker.home ? home : frame.withLuma { detector.observe($0, geometry: geometry) }
+            return (observation, time, (step, anchor))
+        }
+        let (verdict, extras) = try analyse(reader, pool, detector, label: "detect (tracked)")
+        return (verdict, extras.map { $0.step }, Set(extras.indices.filter { extras[$0].anchor }))
+    }
+
+    /// Feeds a pool's observations to a clip analyser in frame order, with progress; `Extra` is
+    /// whatever else the stage returns per frame, collected in order.
+    private func analyse<Extra>(_ reader: MediaReader, _ pool: OrderedWorkerPool<Frame, (FrameObservation, Double, Extra)>,
+                                _ detector: FrameDetector, label: String) throws -> (verdict: ClipVerdict, extras: [Extra]) {
+        let analyzer = ClipAnalyzer(detector: detector)
+        let progress = ProgressMeter(label: label, total: reader.video.expectedFrames, quiet: quiet)
+        var extras: [Extra] = []
+        func take(_ results: [(FrameObservation, Double, Extra)]) {
+            for (observation, time, extra) in results {
+                analyzer.add(observation, index: extras.count, timeSeconds: time)
+                extras.append(extra)
+            }
+            progress.update(extras.count)
         }
         while let item = try reader.next() {
             if case .frame(let frame) = item { take(try pool.submit(frame)) }
         }
         take(try pool.finish())
-        progress.finish(count)
-        return (analyzer.finish(), video)
-    }
-
-    /// One pass over the file for the global motion between consecutive frames and the anchors
-    /// (`GridPlan`): frames whose pilots read at `GridTracker.home`, under the best of
-    /// `hypotheses`, score at least `anchorScore` and `anchorJump` more than the frame before.
-    private func motion(_ input: String, _ detector: FrameDetector, hypotheses: [Hypothesis])
-        throws -> (steps: [GridPlan.Step], anchors: Set<Int>, width: Int, height: Int) {
-        let reader = try MediaReader(path: input)
-        let video = reader.video
-        let progress = ProgressMeter(label: "detect (motion)", total: video.expectedFrames, quiet: quiet)
-        let turnstile = Turnstile()
-        let previous = Mutex<MotionPlane?>(nil)
-        let pool = OrderedWorkerPool<Frame, (step: GridPlan.Step, score: Double)>(width: jobs, maxInFlight: 2 * jobs + 2) { frame, index in
-            let (plane, observation) = frame.withLuma { (MotionPlane($0), detector.observe($0, geometry: GridTracker.home)) }
-            let score = hypotheses.map { detector.pilotScore(observation, under: $0) }.max() ?? 0
-            let time = video.secondsFromStart(frame.pts ?? 0)
-            let step = turnstile.pass(index) {
-                previous.withLock { last in
-                    defer { last = plane }
-                    guard let last, last.width == plane.width, last.height == plane.height else { return GridPlan.Step(timeSeconds: time, fit: nil) }
-                    return GridPlan.Step(timeSeconds: time, fit: GlobalMotionEstimator.estimate(from: last, to: plane))
-                }
-            }
-            return (step, score)
-        }
-        var results: [(step: GridPlan.Step, score: Double)] = []
-        while let item = try reader.next() {
-            if case .frame(let frame) = item { results += try pool.submit(frame); progress.update(results.count) }
-        }
-        results += try pool.finish()
-        progress.finish(results.count)
-        // A restart shows as a jump of the score (the grid was far from home a frame before); a
-        // score that only drifts across the threshold after one is no anchor.
-        let anchors = Set(results.indices.filter { t in
-            results[t].score >= Self.anchorScore && (t == 0 || results[t].score - results[t - 1].score >= Self.anchorJump)
-        })
-        return (results.map(\.step), anchors, video.width, video.height)
+        progress.finish(extras.count)
+        return (analyzer.finish(), extras)
     }
 
     /// The typical time between frames: the median step of the timestamps, else the stream's rate.
