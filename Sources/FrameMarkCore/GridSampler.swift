@@ -85,7 +85,7 @@ struct GridSampler {
 
     /// Samples several grids of the same plane (the upright and the quarter-turned one).
     static func sample(_ plane: LumaPlane, grids: [(sampler: GridSampler, out: UnsafeMutableBufferPointer<Float>)]) {
-        var boxed: [(sampler: GridSampler, out: UnsafeMutableBufferPointer<Float>, columns: [Span?], rows: RowWeights)] = []
+        var boxed: [(sampler: GridSampler, out: UnsafeMutableBufferPointer<Float>, columns: [Span?], rowSpans: [Span?], rows: RowWeights)] = []
         for (sampler, out) in grids {
             precondition(out.count >= sampler.gridWidth * sampler.gridHeight)
             if plane.width < sampler.gridWidth || plane.height < sampler.gridHeight {
@@ -94,7 +94,7 @@ struct GridSampler {
             }
             out.update(repeating: 0)
             let (columns, rowSpans) = sampler.spans(width: plane.width, height: plane.height)
-            boxed.append((sampler, out, columns, RowWeights(spans: rowSpans, pixels: plane.height)))
+            boxed.append((sampler, out, columns, rowSpans, RowWeights(spans: rowSpans, pixels: plane.height)))
         }
         guard !boxed.isEmpty else { return }
         for grid in boxed { Self.accumulate(plane, columns: grid.columns, rows: grid.rows, gridWidth: grid.sampler.gridWidth, out: grid.out) }
@@ -106,12 +106,11 @@ struct GridSampler {
                 continue
             }
             // Under a geometry each cell has its own clipped area, and some have none.
-            let (_, rowSpans) = grid.sampler.spans(width: plane.width, height: plane.height)
             func length(_ s: Span?) -> Float? {
                 guard let s else { return nil }
                 return s.first == s.last ? s.firstWeight : s.firstWeight + Float(s.last - s.first - 1) + s.lastWeight
             }
-            let widths = grid.columns.map(length), heights = rowSpans.map(length)
+            let widths = grid.columns.map(length), heights = grid.rowSpans.map(length)
             for gy in 0..<gh {
                 for gx in 0..<gw {
                     if let w = widths[gx], let h = heights[gy] { grid.out[gy * gw + gx] /= w * h } else { grid.out[gy * gw + gx] = outside }

@@ -73,7 +73,7 @@ public struct Forensics: Sendable {
         var cosines: [Float] = []
         for f in frames where f.detected {
             guard let e = f.latticeErrors, cosines.count < 100_000 else { continue }
-            cosines.append(contentsOf: e.lazy.filter { $0 != FrameVerdict.outsideError }.map { cos(2 * Float.pi * Float($0) / 254) })
+            cosines.append(contentsOf: ErrorModel.cosines(e))
         }
         let bitWeight = Timeline.bitWeight(cosines: cosines)
         // Each frame's time code counts as much as its own known bits say it can be trusted: a
@@ -81,7 +81,7 @@ public struct Forensics: Sendable {
         let timeEvidence: [[Float]?] = frames.map { f in
             guard verdict.detected && f.detected else { return nil }
             guard let e = f.latticeErrors else { return f.timeSoft.map { $0 * bitWeight } }
-            let weight = Timeline.bitWeight(cosines: e.filter { $0 != FrameVerdict.outsideError }.map { cos(2 * Float.pi * Float($0) / 254) })
+            let weight = Timeline.bitWeight(cosines: ErrorModel.cosines(e))
             return f.timeSoft.map { $0 * weight }
         }
         let timeline = Timeline(times: frames.map(\.timeSeconds), soft: timeEvidence, frameDuration: d, bitWeight: 1,

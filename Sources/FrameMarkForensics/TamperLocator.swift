@@ -162,11 +162,17 @@ struct ErrorModel {
         self.evidence = evidence
     }
 
-    func evidence(_ errors: [Int8]) -> [Float] { errors.map { $0 == FrameVerdict.outsideError ? 0 : evidence[Int($0) + 127] } }
+    /// One lattice error's evidence; a projection outside the frame gives none.
+    func evidence(of e: Int8) -> Float { e == FrameVerdict.outsideError ? 0 : evidence[Int(e) + 127] }
+
+    func evidence(_ errors: [Int8]) -> [Float] { errors.map(evidence(of:)) }
 
     /// log-likelihood ratio of a frame's errors: this clip's marked frames against no mark.
-    func markedLogLikelihood(_ errors: [Int8]) -> Float {
-        -errors.reduce(Float(0)) { $0 + ($1 == FrameVerdict.outsideError ? 0 : evidence[Int($1) + 127]) }
+    func markedLogLikelihood(_ errors: [Int8]) -> Float { -errors.reduce(Float(0)) { $0 + evidence(of: $1) } }
+
+    /// The lattice cosines of a frame's errors (1 on the lattice), leaving out projections outside the frame.
+    static func cosines(_ errors: [Int8]) -> [Float] {
+        errors.compactMap { $0 == FrameVerdict.outsideError ? nil : cos(2 * Float.pi * Float($0) / 254) }
     }
 
     /// N(0, σ) density, wrapped once each side (errors live on a circle of one step).
