@@ -94,12 +94,16 @@ public final class WatermarkLayout: Sendable {
             for dy in 0..<bh { for dx in 0..<bw { cells.append(Int32((y0 + dy) * w + x0 + dx)) } }
         }
         self.cells = cells
-        var signRNG = key.stream("framemark/v2/carrier")
-        var signs = [Float](repeating: 0, count: cells.count)
-        var bits: UInt64 = 0
-        for i in signs.indices {
-            if i % 64 == 0 { bits = signRNG.nextUInt64() }
-            signs[i] = (bits >> UInt64(i % 64)) & 1 == 0 ? 1 : -1
+        // Each block's carrier is balanced (as many +1 as −1), so a projection ignores any level
+        // shared by the block's cells: the bias a tone curve or a clipped neighbourhood leaves in
+        // the high-pass reads as nothing instead of as a shifted lattice point.
+        var signRNG = key.stream("framemark/v3/carrier")
+        var signs: [Float] = []
+        signs.reserveCapacity(cells.count)
+        for _ in 0..<projectionCount {
+            var block = (0..<n).map { $0 < n / 2 ? Float(1) : -1 }
+            for i in stride(from: n - 1, to: 0, by: -1) { block.swapAt(i, signRNG.next(below: i + 1)) }
+            signs.append(contentsOf: block)
         }
         self.signs = signs
         var ditherRNG = key.stream("framemark/v2/dither")
