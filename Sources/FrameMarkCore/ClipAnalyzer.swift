@@ -96,8 +96,14 @@ public final class ClipAnalyzer {
     private var layout: WatermarkLayout { detector.layout }
 
     /// The hypothesis and message fixed once, and the pooled phasors of every frame seen since.
+    /// One hypothesis by its indices: orientation, sign, gain and tone (see `Hypothesis`).
+    struct Choice: Equatable {
+        var o: Int, s: Int, g: Int, t: Int
+    }
+
     private struct Locked {
         var o: Int, s: Int, g: Int, t: Int
+        var choice: Choice { Choice(o: o, s: s, g: g, t: t) }
         var message: Message? { didSet { codedMessage = message.map(Payload.codedMessage) } }
         /// The message's coded bits, once it is known: every later frame is tested with them.
         var codedMessage: [UInt8]?
@@ -119,9 +125,10 @@ public final class ClipAnalyzer {
     /// passes the CRC-32 with probability 2⁻³². For each hypothesis the message projections and
     /// the pilots have independent dithers, so the pilot test and the check are independent:
     /// P(pilot p ≤ a and CRC passes) ≤ a · 2⁻³², whichever hypothesis the pilots chose.
-    /// Two readings are tried (`readMessage`): each is one more chance for noise to pass.
+    /// Two readings under each of up to `messageHypotheses` hypotheses are tried (`readMessage`,
+    /// `readMessageNearby`): each is one more chance for noise to pass.
     static let checkedMessageLog10P = log10(Double(messageAttempts)) - 32 * log10(2.0)
-    static let messageAttempts = 2
+    static let messageAttempts = 2 * messageHypotheses
 
     /// Stretches scanned when the whole clip does not show the mark: frames, and step.
     static let scanWindow = 48
@@ -193,14 +200,18 @@ public final class ClipAnalyzer {
                         pilotSum: .init(repeating: (0, 0), count: k), bitSum: .init(repeating: (0, 0), count: k), count: 0)
         // Pool the stored frames first, read the message, then give each stored frame its verdict.
         let readings = stored.map { readingOf($0.upright.map { Float($0) }, $0.turned.map { Float($0) }) }
-        let usable = stored.indices.filter { stored[$0].detail >= WatermarkDesign.minimumDetail }.map { readings[$0] }
+        let keep = stored.indices.filter { stored[$0].detail >= WatermarkDesign.minimumDetail }
+        let usable = keep.map { readings[$0] }
         let phases = usable.map { phasesOf($0.projections) }
         for (p, r) in zip(phases, usable) { pool(p, r.erased) }
-        if let l = locked, l.count > 0 { locked?.reliability = reliability(l) }
+        if let l = locked, l.count > 0 { locked?.reliability = reliability(l.pilotSum, count: l.count) }
         // The message is read from the whole clip whatever the pilots say: a message that passes
         // its CRC is evidence in itself (a heavily compressed clip whose pilots fall just short).
         if let l = locked, l.count > 0 {
-            let message = readMessage(usable, pooled: l)
+            var message = readMessage(usable, under: l.choice, pilotSum: l.pilotSum, bitSum: l.bitSum, count: l.count)
+            if message == nil && clipLog10P(l) <= Self.alternativesLog10P {
+                message = readMessageNearby(keep.map { stored[$0] }, around: l.choice)
+            }
             locked?.message = message
             locked?.messageChecked = message != nil
             if clipLog10P(l) > Self.clipLog10Threshold { scan(phases, usable.map(\.erased)) }
@@ -209,37 +220,89 @@ public final class ClipAnalyzer {
         stored = []
     }
 
-    /// Reads the message from the pooled phases of the coded bits, two ways; the first that passes
-    /// the CRC wins (`messageAttempts` counts them).
+    /// Reads the message from the pooled phases of the coded bits under `choice`, two ways; the
+    /// first that passes the CRC wins (`messageAttempts` counts them).
     /// 1. Each frame at its own gain, weighted by how well its pilots agree: a clip whose contrast
     ///    varies from frame to frame (a contrast change that clips part of the picture, a fade)
     ///    has no single right gain, and frames that lost the mark (heavily quantised B-frames)
     ///    should not outvote the ones that kept it. A frame's own gain is taken only when its
     ///    pilots show the mark clearly there (z ≥ 5), not to chase noise.
     /// 2. The plain sum of the bits' cosines at the clip's gain.
-    private func readMessage(_ readings: [Reading], pooled l: Locked) -> Message? {
+    private func readMessage(_ readings: [Reading], under choice: Choice, pilotSum: [(re: Double, im: Double)],
+                             bitSum: [(re: Double, im: Double)], count: Int) -> Message? {
         var soft = [Float](repeating: 0, count: layout.messageRange.count)
         let pilots = Array(zip(layout.pilotRange, layout.pilotBits))
         for r in readings {
-            let atClipGain = statistic(r, pilots, factor: 1)
+            let atClipGain = statistic(r, pilots, under: choice, factor: 1)
             guard atClipGain.terms > 0 else { continue }
-            let best = Self.bestGainFactor { statistic(r, pilots, factor: $0).statistic }
+            let best = Self.bestGainFactor { statistic(r, pilots, under: choice, factor: $0).statistic }
             let clear = best.statistic >= 5 * (Float(atClipGain.terms) / 2).squareRoot()
             let factor = clear ? best.factor : 1
             let weight = max(0, (clear ? best.statistic : atClipGain.statistic) / Float(atClipGain.terms))
             guard weight > 0 else { continue }
-            let phases = phasesOf(r.projections, factor: factor)
+            let phases = phasesOf(r.projections, under: choice, factor: factor)
             for (k, i) in layout.messageRange.enumerated() where !r.erased[i] { soft[k] += weight * cos(phases[i]) }
         }
-        let trusted = layout.messageRange.map { soft[$0 - layout.messageRange.lowerBound] * l.reliability[$0] }
-        return Payload.decodeMessage(trusted) ?? Payload.decodeMessage(layout.messageRange.map { Float(l.bitSum[$0].re) })
+        let trust = reliability(pilotSum, count: count)
+        let trusted = layout.messageRange.map { soft[$0 - layout.messageRange.lowerBound] * trust[$0] }
+        return Payload.decodeMessage(trusted) ?? Payload.decodeMessage(layout.messageRange.map { Float(bitSum[$0].re) })
     }
 
+    /// The pilots choose the hypothesis by a statistic that is nearly flat between neighbouring
+    /// tone curves and gains (138 pilots; on a still shot every frame says the same), while the
+    /// message's bits are much more demanding of it: after a gamma of 0.7 on a still shot the
+    /// pilots preferred the 0.83 curve and the message read only under 0.7. So when the chosen
+    /// hypothesis gives no message, its neighbours are tried: the same tone at gains 2 and 4 steps
+    /// either side, and the neighbouring tones at those gains and the chosen one
+    /// (`messageAlternatives`). Each is one more chance for noise to pass the CRC, so all of them
+    /// count in `messageAttempts` whether tried or not.
+    private func readMessageNearby(_ entries: [(index: Int, time: Double, upright: [Float16], turned: [Float16], detail: Float)],
+                                   around choice: Choice) -> Message? {
+        let grids = entries.map { ($0.upright.map { Float($0) }, $0.turned.map { Float($0) }) }
+        var readings: [Reading] = []
+        var tone = -1
+        for alternative in Self.messageAlternatives(around: choice) {
+            if alternative.t != tone {
+                readings = grids.map { readingOf($0.0, $0.1, under: alternative) }
+                tone = alternative.t
+            }
+            var pilotSum = [(re: Double, im: Double)](repeating: (0, 0), count: layout.projectionCount), bitSum = pilotSum
+            for r in readings { accumulate(phasesOf(r.projections, under: alternative), r.erased, pilotSum: &pilotSum, bitSum: &bitSum) }
+            if let message = readMessage(readings, under: alternative, pilotSum: pilotSum, bitSum: bitSum, count: readings.count) {
+                return message
+            }
+        }
+        return nil
+    }
+
+    /// Gains (in `Hypothesis.gainStep`s) and tones next to a chosen hypothesis that the message
+    /// is also read under, the chosen tone first.
+    static func messageAlternatives(around c: Choice) -> [Choice] {
+        let byValue = Hypothesis.tones.indices.sorted { Hypothesis.tones[$0] < Hypothesis.tones[$1] }
+        let rank = byValue.firstIndex(of: c.t) ?? 0
+        let tones = [c.t] + [rank - 1, rank + 1].filter { byValue.indices.contains($0) }.map { byValue[$0] }
+        var out: [Choice] = []
+        for t in tones {
+            for offset in (t == c.t ? [-2, 2, -4, 4] : [0, -2, 2, -4, 4]) {
+                let g = c.g + offset
+                if Hypothesis.gains.indices.contains(g) { out.append(Choice(o: c.o, s: c.s, g: g, t: t)) }
+            }
+        }
+        return out
+    }
+
+    /// Upper bound on how many hypotheses the message is read under: the chosen one and its
+    /// `messageAlternatives`.
+    static let messageHypotheses = 1 + 4 + 2 * 5
+    /// The neighbours are only read when the clip's pilots already show the mark this clearly (a
+    /// clip without the mark is not read 14 more times for nothing).
+    static let alternativesLog10P = -6.0
+
     /// Each projection's reliability: the mean pooled cosine of its nearest pilots, floored at 0.
-    private func reliability(_ l: Locked) -> [Float] {
-        let n = Double(max(l.count, 1))
+    private func reliability(_ pilotSum: [(re: Double, im: Double)], count: Int) -> [Float] {
+        let n = Double(max(count, 1))
         return layout.nearestPilots.map { near in
-            Float(max(0, near.reduce(0.0) { $0 + l.pilotSum[$1].re / n } / Double(near.count)))
+            Float(max(0, near.reduce(0.0) { $0 + pilotSum[$1].re / n } / Double(near.count)))
         }
     }
 
@@ -295,16 +358,16 @@ public final class ClipAnalyzer {
         var outside: [Bool] = []
     }
 
-    private func readingOf(_ upright: [Float], _ turned: [Float]) -> Reading {
-        guard let l = locked else { return Reading(projections: [], erased: []) }
+    private func readingOf(_ upright: [Float], _ turned: [Float], under choice: Choice? = nil) -> Reading {
+        guard let l = choice ?? locked?.choice else { return Reading(projections: [], erased: []) }
         return Reading(projections: detector.projections(upright: upright, turned: turned, orientation: l.o, tone: Hypothesis.tones[l.t]),
                        erased: detector.erasures(upright: upright, turned: turned, orientation: l.o),
                        outside: detector.outside(upright: upright, turned: turned, orientation: l.o))
     }
 
-    /// Bit phases of every projection under the locked sign and gain, times `factor`.
-    private func phasesOf(_ p: [Float], factor: Float = 1) -> [Float] {
-        guard let l = locked else { return [] }
+    /// Bit phases of every projection under the locked sign and gain (or `choice`'s), times `factor`.
+    private func phasesOf(_ p: [Float], under choice: Choice? = nil, factor: Float = 1) -> [Float] {
+        guard let l = choice ?? locked?.choice else { return [] }
         let gain = Hypothesis.gains[l.g] * factor, sign = Hypothesis.signs[l.s]
         return p.indices.map { detector.bitPhase(p[$0], $0, gain: gain, sign: sign) }
     }
@@ -340,8 +403,8 @@ public final class ClipAnalyzer {
     /// Σ cos(bit phase − π·bit) over `bits` not erased in the frame, at the locked gain × `factor`,
     /// and the number of terms. Computed straight from the projections: the gain searches call it
     /// dozens of times a frame.
-    private func statistic(_ reading: Reading, _ bits: [(index: Int, bit: UInt8)], factor: Float) -> (statistic: Float, terms: Int) {
-        guard let l = locked else { return (0, 0) }
+    private func statistic(_ reading: Reading, _ bits: [(index: Int, bit: UInt8)], under choice: Choice? = nil, factor: Float) -> (statistic: Float, terms: Int) {
+        guard let l = choice ?? locked?.choice else { return (0, 0) }
         let scale = Hypothesis.gains[l.g] * factor * Hypothesis.signs[l.s] / detector.step
         var sum: Float = 0, terms = 0
         reading.projections.withUnsafeBufferPointer { p in
@@ -357,15 +420,21 @@ public final class ClipAnalyzer {
 
     private func pool(_ phases: [Float], _ erased: [Bool]) {
         guard var l = locked else { return }
-        for (j, i) in layout.pilotRange.enumerated() where !erased[i] {
-            let phi = Double(phases[i]) - Double.pi * Double(layout.pilotBits[j])
-            l.pilotSum[i].re += cos(phi); l.pilotSum[i].im += sin(phi)
-        }
-        for i in 0..<layout.pilotRange.lowerBound where !erased[i] {
-            l.bitSum[i].re += Double(cos(phases[i])); l.bitSum[i].im += Double(sin(phases[i]))
-        }
+        accumulate(phases, erased, pilotSum: &l.pilotSum, bitSum: &l.bitSum)
         l.count += 1
         locked = l
+    }
+
+    /// Adds one frame's phasors: each pilot's against its bit, and every projection before the
+    /// pilots as read (their bits are not known).
+    private func accumulate(_ phases: [Float], _ erased: [Bool], pilotSum: inout [(re: Double, im: Double)], bitSum: inout [(re: Double, im: Double)]) {
+        for (j, i) in layout.pilotRange.enumerated() where !erased[i] {
+            let phi = Double(phases[i]) - Double.pi * Double(layout.pilotBits[j])
+            pilotSum[i].re += cos(phi); pilotSum[i].im += sin(phi)
+        }
+        for i in 0..<layout.pilotRange.lowerBound where !erased[i] {
+            bitSum[i].re += Double(cos(phases[i])); bitSum[i].im += Double(sin(phases[i]))
+        }
     }
 
     /// The frame's own test: on the message's coded bits once the message is known, on the pilots
