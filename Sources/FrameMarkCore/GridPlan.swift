@@ -21,16 +21,30 @@ public enum GridPlan {
         }
     }
 
-    /// Frames whose grid cannot be placed: in a shot that has anchors but does not start on one,
-    /// the frames before its first anchor (a copy whose start was cut off).
-    public static func unplaced(_ steps: [Step], anchors: Set<Int>) -> [Bool] {
+    /// Frames whose grid cannot be placed: those of a shot before an anchor that the plan from
+    /// the shot's start (or from the anchor before) does not foresee. The embedder restarts at
+    /// fixed intervals and limits, which the plan replays, so an anchor it does not foresee
+    /// means the grid did not start where the plan assumed: the copy's start was cut off, and
+    /// the grid there started before it, at a place nothing in the copy tells (a first frame
+    /// near the restart may even read as an anchor itself, the grid having drifted only a
+    /// little). From the last such anchor on, the plan holds.
+    public static func unplaced(_ steps: [Step], anchors: Set<Int>, width: Int, height: Int) -> [Bool] {
         var out = [Bool](repeating: false, count: steps.count)
         var start = 0
         while start < steps.count {
             var end = start + 1
             while end < steps.count && !isCut(steps[end]) { end += 1 }
-            if !anchors.contains(start), let first = (start..<end).first(where: anchors.contains) {
-                for t in start..<first { out[t] = true }
+            // The plan from each placed point: where it restarts on its own.
+            var from = start
+            for anchor in anchors.filter({ $0 > start && $0 < end }).sorted() {
+                var planner = Planner(width: width, height: height)
+                var foreseen = false
+                for t in from...min(anchor + 1, end - 1) {
+                    _ = planner.next(steps[t], anchor: false)
+                    if t > from && planner.restarted && abs(t - anchor) <= 1 { foreseen = true }
+                }
+                if !foreseen { for t in from..<anchor { out[t] = true } }
+                from = anchor
             }
             start = end
         }
@@ -54,6 +68,8 @@ public enum GridPlan {
         let width: Int, height: Int
         private var geometry = GridTracker.home
         private var since: Double?
+        /// Whether the last frame planned put the grid back home.
+        public private(set) var restarted = false
 
         public init(width: Int, height: Int) {
             self.width = width
@@ -67,9 +83,11 @@ public enum GridPlan {
                 let moved = geometry.then(step.fit!.motion)
                 if !anchor && GridTracker.keeps(moved, width: width, height: height, elapsed: step.timeSeconds - start) {
                     geometry = moved
+                    restarted = false
                     return geometry
                 }
             }
+            restarted = true
             geometry = GridTracker.home
             since = step.timeSeconds
             return geometry

@@ -15,8 +15,15 @@ public struct GridTracker: Sendable {
     /// How far the grid may be zoomed or shifted (fraction of the frame) before it returns.
     public static let scaleLimit = 1.25
     public static let shiftLimit = 0.15
-    /// The longest a grid follows the picture before it returns to the frame.
-    public static let restartSeconds = 3.0
+    /// The longest a grid follows the picture before it returns to the frame. Short, because a
+    /// copy whose start was cut off is read only from its first restart on, and because each
+    /// restart lays the grid on other parts of the picture (a part clipped by a tone change under
+    /// one grid is whole under the next); a restart of a grid that has not moved costs nothing
+    /// (`advance`). Measured on the pan sample in docs/algorithm.md: 1 s against 1.5, 2 and 3 s.
+    public static let restartSeconds = 1.0
+    /// A grid this close to `home` (largest displacement over the frame, pixels) has not moved:
+    /// restarting it keeps the mark it carries.
+    public static let unmovedPixels = 0.25
     /// Where a restarted grid lies: a little inside the frame (3% of it all round unmarked), so
     /// that the first frames of a pan or zoom do not carry a whole ring of cells out of it, and
     /// with them every projection that touches the ring.
@@ -30,19 +37,30 @@ public struct GridTracker: Sendable {
     public init() {}
 
     /// Moves the geometry on to the next frame, shown at `timeSeconds`. Returns the frame's
-    /// geometry and whether the grid restarted on the frame (always for the first frame).
-    public mutating func advance(_ plane: MotionPlane, timeSeconds: Double) -> (geometry: GlobalMotion, restarted: Bool) {
+    /// geometry, whether the grid restarted on the frame (always for the first frame), and whether
+    /// the mark must start afresh: at the first frame, at a cut, and at a restart of a grid that
+    /// had moved. A grid that stayed home (a still shot) restarts onto the same cells, so its mark
+    /// holds still across the restart and costs the encoder nothing.
+    public mutating func advance(_ plane: MotionPlane, timeSeconds: Double) -> (geometry: GlobalMotion, restarted: Bool, afresh: Bool) {
         defer { previous = plane }
         guard let previous, previous.width == plane.width, previous.height == plane.height, let since = restartTime else {
-            return restart(at: timeSeconds)
+            return restart(at: timeSeconds, afresh: true)
         }
         let fit = GlobalMotionEstimator.estimate(from: previous, to: plane, initial: lastMotion)
-        guard fit.residual <= Self.cutResidual else { return restart(at: timeSeconds) }
+        guard fit.residual <= Self.cutResidual else { return restart(at: timeSeconds, afresh: true) }
         let moved = geometry.then(fit.motion)
-        guard Self.keeps(moved, width: plane.width, height: plane.height, elapsed: timeSeconds - since) else { return restart(at: timeSeconds) }
+        guard Self.keeps(moved, width: plane.width, height: plane.height, elapsed: timeSeconds - since) else {
+            return restart(at: timeSeconds, afresh: Self.displacement(moved, Self.home, width: plane.width, height: plane.height) > Self.unmovedPixels)
+        }
         lastMotion = fit.motion
         geometry = moved
-        return (geometry, false)
+        return (geometry, false, false)
+    }
+
+    /// The largest distance (pixels) between where two geometries put a point of the frame.
+    static func displacement(_ a: GlobalMotion, _ b: GlobalMotion, width: Int, height: Int) -> Double {
+        let corner = (Double(width - 1) / 2 * Double(width - 1) / 2 + Double(height - 1) / 2 * Double(height - 1) / 2).squareRoot()
+        return abs(a.scale - b.scale) * corner + ((a.dx - b.dx) * (a.dx - b.dx) + (a.dy - b.dy) * (a.dy - b.dy)).squareRoot()
     }
 
     /// Whether a grid moved to `geometry`, `elapsed` seconds after its last restart, goes on
@@ -53,10 +71,10 @@ public struct GridTracker: Sendable {
             && elapsed < restartSeconds - 1e-6
     }
 
-    private mutating func restart(at time: Double) -> (geometry: GlobalMotion, restarted: Bool) {
+    private mutating func restart(at time: Double, afresh: Bool) -> (geometry: GlobalMotion, restarted: Bool, afresh: Bool) {
         geometry = Self.home
         lastMotion = .identity
         restartTime = time
-        return (geometry, true)
+        return (geometry, true, afresh)
     }
 }

@@ -17,7 +17,7 @@ extension Forensics {
                 var sum = [Float](repeating: 0, count: locator.projectionCount)
                 var window = [[Float]?]()
                 for f in run.startFrame..<run.endFrame {
-                    let e = frames[f].detail >= flatDetail ? frames[f].latticeErrors.map(model.evidence) : nil
+                    let e = editEvidence(frames[f], model)
                     window.append(e)
                     if let e { for p in sum.indices { sum[p] += e[p] } }
                 }
@@ -38,9 +38,7 @@ extension Forensics {
             let count = run.frameCount
             // Every frame of marked footage counts, detected on its own or not: the frames whose
             // mark is gone in part are the ones that fail alone.
-            let evidence: [[Float]?] = (run.startFrame..<run.endFrame).map { f in
-                frames[f].detail >= flatDetail ? frames[f].latticeErrors.map(model.evidence) : nil
-            }
+            let evidence: [[Float]?] = (run.startFrame..<run.endFrame).map { editEvidence(frames[$0], model) }
             // Per frame: the evidence pooled over its window, and the best box's score per pooled frame.
             let pooled = UnsafeMutableBufferPointer<(score: Float, box: Int, frames: Int)>.allocate(capacity: count)
             defer { pooled.deallocate() }
@@ -112,6 +110,15 @@ extension Forensics {
             if cursor == 0 { out.append(run) } else if cursor < count { out.append(Self.piece(of: run, cursor..<count, frames: frames, d: d)) }
         }
         return out
+    }
+
+    /// A frame's evidence of an edit, per projection: none from a flat frame, nor from one whose
+    /// grid could not be placed (a copy cut off before the grid's next restart, `GridPlan`): read
+    /// a little off the embedder's grid, its lattice errors grow towards the edges as if a
+    /// border had been painted over.
+    func editEvidence(_ frame: FrameVerdict, _ model: ErrorModel) -> [Float]? {
+        guard frame.detail >= flatDetail, !frame.gridUnknown else { return nil }
+        return frame.latticeErrors.map(model.evidence)
     }
 
     /// The stretch near `flagged` (each end moved by at most `slack` frames, within `limits`)

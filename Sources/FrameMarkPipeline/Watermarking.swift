@@ -34,7 +34,7 @@ public struct WatermarkEmbedding {
             let place = tracking.map { t in frame.withLuma { t.place(index, $0, timeSeconds: time) } }
             let analysis: FrameAnalysis
             do { analysis = try frame.withLuma { try embedder.analyze($0, geometry: place?.geometry) } } catch { turnstile.skip(index); throw error }
-            let field = turnstile.pass(index) { embedder.decide(analysis, timeSeconds: time, restart: place?.restarted ?? false) }
+            let field = turnstile.pass(index) { embedder.decide(analysis, timeSeconds: time, restart: place?.afresh ?? false) }
             frame.withLuma { embedder.apply(field, to: $0, geometry: place?.geometry) }
         }, configure: { video in
             guard video.width >= 64, video.height >= 36 else {
@@ -61,7 +61,7 @@ final class TrackingStage: Sendable {
     private let turnstile = Turnstile()
     private let tracker = Mutex(GridTracker())
 
-    func place(_ index: Int, _ plane: LumaPlane, timeSeconds: Double) -> (geometry: GlobalMotion, restarted: Bool) {
+    func place(_ index: Int, _ plane: LumaPlane, timeSeconds: Double) -> (geometry: GlobalMotion, restarted: Bool, afresh: Bool) {
         let motionPlane = MotionPlane(plane)
         return turnstile.pass(index) { tracker.withLock { $0.advance(motionPlane, timeSeconds: timeSeconds) } }
     }
@@ -106,7 +106,7 @@ public struct WatermarkDetection {
         // and keep the read that explains more frames.
         if Self.worthTracking(verdict) {
             var (second, steps, anchors) = try readTracked(input, detector, hypotheses: [.identity, verdict.hypothesis])
-            for (i, unknown) in GridPlan.unplaced(steps, anchors: anchors).enumerated() where i < second.frames.count {
+            for (i, unknown) in GridPlan.unplaced(steps, anchors: anchors, width: video.width, height: video.height).enumerated() where i < second.frames.count {
                 second.frames[i].gridUnknown = unknown
             }
             // Kept only when it explains clearly more: on a still shot both reads see the same

@@ -63,31 +63,37 @@ final class AttachedMarkTests: XCTestCase {
         XCTAssertLessThanOrEqual(other.verdict.frames.filter(\.detected).count, 1)
     }
 
-    /// A copy whose first second was cut off: the grid there started before the copy, so the
-    /// detector picks it up at the first frame where it is back on the frame (3 s into the
-    /// original, `GridTracker.restartSeconds`) and reads everything from there; the frames before
-    /// are unverifiable, not foreign.
+    /// A copy whose first 1.4 s were cut off (not a whole number of restart intervals): the grid
+    /// there started before the copy, so the detector picks it up at the first frame where it is
+    /// back on the frame (the original's next restart, `GridTracker.restartSeconds`) and reads
+    /// everything from there; the frames before are unverifiable, not foreign.
     func testAttachedMarkIsReadFromTheFirstAnchorOfATrimmedCopy() throws {
         let marked = try embed(attached: true, crf: 18, output: "attached-trim-source.mp4")
-        let trimmed = try Self.clips.ffmpeg(["-ss", "1", "-i", marked, "-c:v", "libx264", "-preset", "veryfast", "-crf", "23"],
+        let cut = 1.4
+        let trimmed = try Self.clips.ffmpeg(["-ss", "\(cut)", "-i", marked, "-c:v", "libx264", "-preset", "veryfast", "-crf", "23"],
                                             output: "attached-trimmed.mp4")
         let report = try detect(trimmed)
         XCTAssertTrue(report.tracked)
         XCTAssertTrue(report.verdict.detected, "log10 p \(report.verdict.log10PValue)")
         XCTAssertEqual(report.verdict.message, Self.message)
         let frames = report.verdict.frames
-        XCTAssertEqual(frames.count, 75)
-        // From the anchor on (the original's restart), every frame.
-        let anchor = GridTracker.restartSeconds - 1
+        XCTAssertEqual(frames.count, 100 - Int(cut * 25))
+        // From the anchor on (the original's next restart), every frame.
+        let restart = (cut / GridTracker.restartSeconds).rounded(.up) * GridTracker.restartSeconds
+        let anchor = restart - cut
         let fromAnchor = frames.filter { $0.timeSeconds >= anchor - 1e-3 }
-        XCTAssertEqual(fromAnchor.count, 75 - Int(anchor * 25))
+        XCTAssertEqual(fromAnchor.count, frames.count - Int((anchor * 25).rounded()))
         XCTAssertGreaterThanOrEqual(fromAnchor.filter(\.detected).count, fromAnchor.count - 1)
         // Before the anchor: unverifiable (not foreign); the intact part knows its place in the
         // original, and the time before it is accounted as missing, with no confidence claimed.
+        // (After the intact part, a quarter second of this small copy near 3.3 s of the original
+        // reads its time code one step early, and shows as `duplicated`: a known weakness of the
+        // time code's three repeats, see docs/forensics.md. Nothing in it is taken for an edit.)
         let segments = report.forensics.segments
-        XCTAssertEqual(segments.map(\.kind), [.unverifiable, .cut, .intact])
-        XCTAssertEqual(segments.last?.originalStartSeconds ?? -1, GridTracker.restartSeconds, accuracy: 0.1)
+        XCTAssertEqual(Array(segments.map(\.kind).prefix(3)), [.unverifiable, .cut, .intact])
+        XCTAssertEqual(segments.count > 2 ? segments[2].originalStartSeconds ?? -1 : -1, restart, accuracy: 0.1)
         XCTAssertEqual(segments[1].confidence, 0)
+        XCTAssertFalse(segments.contains { $0.kind == .tampered || $0.kind == .foreign }, "\(segments.map(\.kind))")
     }
 
     /// What the attached grid is for: with camera motion it costs the encoder far less than a
