@@ -108,15 +108,31 @@ public final class FrameDetector: Sendable {
     /// over the pilots not erased, over √(n/2) (about N(0, 1) without the mark). Finds the frames
     /// where a grid that follows the picture is back on the frame (`GridPlan`'s anchors).
     public func pilotScore(_ observation: FrameObservation, under h: Hypothesis) -> Double {
-        let o = Orientation.allCases.firstIndex(of: h.orientation) ?? 0
-        let p = projections(upright: observation.upright, turned: observation.turned, orientation: o, tone: h.tone)
-        let erased = erasures(upright: observation.upright, turned: observation.turned, orientation: o)
-        var sum = 0.0, n = 0
-        for (j, i) in layout.pilotRange.enumerated() where !erased[i] {
-            sum += Double(cos(bitPhase(p[i], i, gain: h.gain, sign: h.inverted ? -1 : 1) - Float.pi * Float(layout.pilotBits[j])))
-            n += 1
+        bestPilotScore(observation, under: [h])
+    }
+
+    /// The best `pilotScore` over `hypotheses`, measuring each orientation and tone curve once.
+    public func bestPilotScore(_ observation: FrameObservation, under hypotheses: [Hypothesis]) -> Double {
+        var best = -Double.infinity
+        var measured: [(o: Int, tone: Float, p: [Float], erased: [Bool])] = []
+        for h in hypotheses {
+            let o = Orientation.allCases.firstIndex(of: h.orientation) ?? 0
+            let m: (o: Int, tone: Float, p: [Float], erased: [Bool])
+            if let known = measured.first(where: { $0.o == o && $0.tone == h.tone }) {
+                m = known
+            } else {
+                m = (o, h.tone, projections(upright: observation.upright, turned: observation.turned, orientation: o, tone: h.tone),
+                     erasures(upright: observation.upright, turned: observation.turned, orientation: o))
+                measured.append(m)
+            }
+            var sum = 0.0, n = 0
+            for (j, i) in layout.pilotRange.enumerated() where !m.erased[i] {
+                sum += Double(cos(bitPhase(m.p[i], i, gain: h.gain, sign: h.inverted ? -1 : 1) - Float.pi * Float(layout.pilotBits[j])))
+                n += 1
+            }
+            best = max(best, n > 0 ? sum / (Double(n) / 2).squareRoot() : 0)
         }
-        return n > 0 ? sum / (Double(n) / 2).squareRoot() : 0
+        return hypotheses.isEmpty ? 0 : best
     }
 
     /// The bit phase of projection i: 2π(γ·s·p/Δ − d), near 0 when it carries a 0 and near π for a 1.

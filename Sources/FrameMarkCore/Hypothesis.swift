@@ -24,7 +24,14 @@ public struct Hypothesis: Sendable, Hashable {
     public static var count: Int { Orientation.allCases.count * signs.count * gains.count * tones.count }
 
     /// Nothing undone: upright, not inverted, gain 1, no tone curve.
-    public static let identity = Hypothesis(orientationIndex: 0, signIndex: 0, gainIndex: 30)
+    public static let identity = Hypothesis(orientationIndex: 0, signIndex: 0, gainIndex: unitGainIndex)
+    /// The index of gain 1 in `gains`.
+    public static let unitGainIndex = 30
+
+    /// Orientation and sign by index (into `Orientation.allCases` and not-inverted/inverted), at gain 1.
+    public init(orientationIndex: Int, inverted: Bool) {
+        self.init(orientationIndex: orientationIndex, signIndex: inverted ? 1 : 0, gainIndex: Self.unitGainIndex)
+    }
 
     init(orientationIndex: Int, signIndex: Int, gainIndex: Int, toneIndex: Int = 0) {
         orientation = Orientation.allCases[orientationIndex]

@@ -98,26 +98,26 @@ public struct WatermarkDetection {
     public func run(input: String, key: WatermarkKey) throws -> DetectionReport {
         let start = Date()
         let detector = FrameDetector(layout: WatermarkLayout(key: key))
-        var (verdict, video) = try read(input, detector)
-        var tracked = false
-        // A mark whose grid follows the picture does not read on the frame-fixed grid: when the
-        // fixed read leaves frames unexplained, read again, planning each frame's geometry from
-        // the received motion and the anchors (frames where the grid is back home) as it goes,
-        // and keep the read that explains more frames.
-        if Self.worthTracking(verdict) {
-            var (second, steps, anchors) = try readTracked(input, detector, hypotheses: [.identity, verdict.hypothesis])
-            for (i, unknown) in GridPlan.unplaced(steps, anchors: anchors, width: video.width, height: video.height).enumerated() where i < second.frames.count {
-                second.frames[i].gridUnknown = unknown
-            }
-            // Kept only when it explains clearly more: on a still shot both reads see the same
-            // grid, and the frame-fixed one is the simpler account.
-            if Self.explained(second) >= Self.explained(verdict) + max(2, verdict.frames.count / 20) {
-                verdict = second
-                tracked = true
+        // The grid that follows the picture (the default mark) is read first: per frame the motion
+        // from the frame before, the anchors (frames where the grid is back home) and the frame at
+        // its planned geometry, all in one pass. When that read leaves frames unexplained, the
+        // file is read again on the frame-fixed grid (`embed --no-attached`, or no mark), and the
+        // read that explains clearly more frames is kept.
+        var (verdict, video, steps, anchors) = try readTracked(input, detector, hypotheses: Self.anchorHypotheses)
+        for (i, unknown) in GridPlan.unplaced(steps, anchors: anchors, width: video.width, height: video.height).enumerated()
+            where i < verdict.frames.count {
+            verdict.frames[i].gridUnknown = unknown
+        }
+        var tracked = true
+        if Self.worthAnotherRead(verdict) {
+            let (fixed, _) = try read(input, detector)
+            // On a still shot both reads see nearly the same grid; the fixed one is kept only
+            // when it explains clearly more.
+            if Self.explained(fixed) >= Self.explained(verdict) + max(2, fixed.frames.count / 20) {
+                verdict = fixed
+                tracked = false
             }
         }
-        // Two reads are two tests: weighted Bonferroni, 9/10 of the level to the fixed read (so a
-        // frame-fixed mark loses almost nothing) and 1/10 to the tracked one.
         verdict.log10PValue = min(0, verdict.log10PValue + (tracked ? Self.trackedPenalty : Self.fixedPenalty))
         if verdict.detected && verdict.log10PValue > ClipAnalyzer.clipLog10Threshold {
             verdict.detected = false
@@ -128,16 +128,27 @@ public struct WatermarkDetection {
                                seconds: Date().timeIntervalSince(start))
     }
 
-    static let fixedPenalty = log10(10.0 / 9.0)
-    static let trackedPenalty = 1.0
+    /// Two reads are two tests: weighted Bonferroni, 9/10 of the false-positive rate to the
+    /// tracked read (made for every clip, and the default mark's), 1/10 to the frame-fixed one,
+    /// so the clip's rate stays ≤ 10⁻⁹ whichever is kept.
+    static let trackedPenalty = log10(10.0 / 9.0)
+    static let fixedPenalty = 1.0
 
     /// Frames detected on their own.
     static func explained(_ v: ClipVerdict) -> Int { v.frames.filter(\.detected).count }
 
-    /// The fixed read left a tenth or more of the frames that have detail unexplained.
-    static func worthTracking(_ v: ClipVerdict) -> Bool {
+    /// A read left a tenth or more of the frames that have detail unexplained.
+    static func worthAnotherRead(_ v: ClipVerdict) -> Bool {
         let withDetail = v.frames.filter { $0.detail >= WatermarkDesign.minimumDetail }.count
         return withDetail > 1 && Double(explained(v)) < 0.9 * Double(withDetail)
+    }
+
+    /// The hypotheses a frame's pilots are scored under, at home, to find anchors: every
+    /// orientation, inverted or not, at gain 1 and no tone curve (the tracked read comes first,
+    /// before any hypothesis is chosen; a copy flipped or inverted after its start was cut off
+    /// still shows its anchors).
+    static let anchorHypotheses: [Hypothesis] = (0..<Orientation.allCases.count).flatMap { o in
+        [false, true].map { Hypothesis(orientationIndex: o, inverted: $0) }
     }
 
     /// A pilot z-score, read at `GridTracker.home`, at which a frame is taken as an anchor
@@ -162,28 +173,32 @@ public struct WatermarkDetection {
     /// score of at least `anchorScore`, `anchorJump` above the frame before's); in parallel
     /// again, the frame observed at that geometry. Returns the motion and anchors too.
     private func readTracked(_ input: String, _ detector: FrameDetector, hypotheses: [Hypothesis])
-        throws -> (verdict: ClipVerdict, steps: [GridPlan.Step], anchors: Set<Int>) {
+        throws -> (verdict: ClipVerdict, video: VideoInfo, steps: [GridPlan.Step], anchors: Set<Int>) {
         let reader = try MediaReader(path: input)
         let video = reader.video
         struct State: Sendable {
-            var previous: MotionPlane? = nil, lastScore: Double? = nil, planner: GridPlan.Planner
+            var lastScore: Double? = nil, planner: GridPlan.Planner
         }
-        let turnstile = Turnstile()
+        // Two sections in frame order: handing on the motion plane (so each frame gets the one
+        // before it), then the plan. The motion fit between them runs in parallel: it is the
+        // costliest step here and needs nothing but the two planes.
+        let handOn = Turnstile(), planning = Turnstile()
+        let previous = Mutex<MotionPlane?>(nil)
         let state = Mutex(State(planner: GridPlan.Planner(width: video.width, height: video.height)))
         let pool = OrderedWorkerPool<Frame, (FrameObservation, Double, (step: GridPlan.Step, anchor: Bool))>(width: jobs, maxInFlight: 2 * jobs + 2) { frame, index in
             let (plane, home) = frame.withLuma { (MotionPlane($0), detector.observe($0, geometry: GridTracker.home)) }
-            let score = hypotheses.map { detector.pilotScore(home, under: $0) }.max() ?? 0
+            let score = detector.bestPilotScore(home, under: hypotheses)
             let time = video.secondsFromStart(frame.pts ?? 0)
-            let (geometry, step, anchor) = turnstile.pass(index) {
+            let last = handOn.pass(index) { previous.withLock { p in defer { p = plane }; return p } }
+            var fit: (motion: GlobalMotion, residual: Double)?
+            if let last, last.width == plane.width, last.height == plane.height {
+                fit = GlobalMotionEstimator.estimate(from: last, to: plane)
+            }
+            let (geometry, step, anchor) = planning.pass(index) {
                 state.withLock { s in
-                    var fit: (motion: GlobalMotion, residual: Double)?
-                    if let last = s.previous, last.width == plane.width, last.height == plane.height {
-                        fit = GlobalMotionEstimator.estimate(from: last, to: plane)
-                    }
                     // A restart shows as a jump of the score (the grid was far from home a frame
                     // before); a score that only drifts across the threshold after one is no anchor.
                     let anchor = score >= Self.anchorScore && (s.lastScore.map { score - $0 >= Self.anchorJump } ?? true)
-                    s.previous = plane
                     s.lastScore = score
                     let step = GridPlan.Step(timeSeconds: time, fit: fit)
                     return (s.planner.next(step, anchor: anchor), step, anchor)
@@ -193,7 +208,7 @@ public struct WatermarkDetection {
             return (observation, time, (step, anchor))
         }
         let (verdict, extras) = try analyse(reader, pool, detector, label: "detect (tracked)")
-        return (verdict, extras.map { $0.step }, Set(extras.indices.filter { extras[$0].anchor }))
+        return (verdict, video, extras.map { $0.step }, Set(extras.indices.filter { extras[$0].anchor }))
     }
 
     /// Feeds a pool's observations to a clip analyser in frame order, with progress; `Extra` is

@@ -20,9 +20,10 @@ struct Embed: ParsableCommand {
     @Option(help: "Watermark strength, 0.5–2: higher survives more, lower is less visible.")
     var strength: Float = 1
 
-    @Flag(help: ArgumentHelp("Experimental: the mark's grid follows the picture's motion (far fewer extra bits with camera motion, sturdier under heavy compression).",
-                             discussion: "detect finds it by tracking the motion from the first frame it receives: a copy whose start was trimmed off is not read yet."))
-    var attached = false
+    @Flag(inversion: .prefixedNo,
+          help: ArgumentHelp("The mark's grid follows the picture's motion (default). --no-attached fixes it to the frame's edges instead.",
+                             discussion: "A grid that follows the picture costs far fewer extra bits with camera motion and survives heavy compression better; detect reads both kinds."))
+    var attached = true
 
     @OptionGroup var encode: EncodeOptions
 
