@@ -32,6 +32,26 @@ public struct FrameVerdict: Sendable {
     /// first anchor of a copy whose start was cut off, see `GridPlan.unplaced`): a frame that
     /// fails its test here is unverifiable, not foreign.
     public var gridUnknown = false
+    /// Where the grid the frame was read on lies in it, when that grid follows the picture: the
+    /// frame-fixed grid zoomed by `scale` about the frame's centre and shifted by `shift` (fractions
+    /// of the frame's width and height). Places what is found on the grid (a tamper box) in the frame.
+    public var gridPlacement: GridPlacement?
+}
+
+/// A grid's place in a frame, as `GlobalMotion` gives it, in fractions of the frame.
+public struct GridPlacement: Sendable, Equatable {
+    public var scale: Double, shiftX: Double, shiftY: Double
+
+    public init(_ geometry: GlobalMotion, width: Int, height: Int) {
+        scale = geometry.scale
+        shiftX = geometry.dx / Double(max(width, 1))
+        shiftY = geometry.dy / Double(max(height, 1))
+    }
+
+    /// Where the frame-fixed grid's point (x, y), in fractions, lies in the frame.
+    public func map(x: Double, y: Double) -> (x: Double, y: Double) {
+        (0.5 + scale * (x - 0.5) + shiftX, 0.5 + scale * (y - 0.5) + shiftY)
+    }
 }
 
 /// Where the cells of the known-bit projections lie in the examined frame, under the transform

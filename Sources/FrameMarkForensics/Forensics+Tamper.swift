@@ -24,11 +24,11 @@ extension Forensics {
                 var tampered = run
                 let best = Self.bestBox(locator, sum)
                 let region = locator.refinedRegion(around: best.box, evidence: sum)
-                tampered.regions = [region]
+                tampered.regions = [region.placed(frames[(run.startFrame + run.endFrame) / 2].gridPlacement)]
                 let c = max(1, window.compactMap { $0 }.count)
                 tampered.confidence = 1 - exp(-Double(max(0, best.score / Float(c))))
                 for (k, e) in window.enumerated() {
-                    report.frames[run.startFrame + k].regions = [region]
+                    report.frames[run.startFrame + k].regions = [region.placed(frames[run.startFrame + k].gridPlacement)]
                     if let e { report.heatMaps[run.startFrame + k] = locator.blockMap(e) }
                 }
                 out.append(tampered)
@@ -93,11 +93,11 @@ extension Forensics {
                     let region = locator.refinedRegion(around: best.box, evidence: sum)
                     var tampered = Self.piece(of: run, i..<j, frames: frames, d: d)
                     tampered.kind = .tampered
-                    tampered.regions = [region]
+                    tampered.regions = [region.placed(frames[run.startFrame + (i + j) / 2].gridPlacement)]
                     tampered.confidence = 1 - exp(-Double(max(0, best.score / Float(max(c, 1)) - tamperThreshold)))
                     out.append(tampered)
                     for k in i..<j {
-                        report.frames[run.startFrame + k].regions = [region]
+                        report.frames[run.startFrame + k].regions = [region.placed(frames[run.startFrame + k].gridPlacement)]
                         var window = [Float](repeating: 0, count: locator.projectionCount)
                         var n = 0
                         for m in max(i, k - w)..<min(j, k + w + 1) { if let e = evidence[m] { for p in window.indices { window[p] += e[p] }; n += 1 } }

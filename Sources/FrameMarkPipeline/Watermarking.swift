@@ -11,8 +11,9 @@ public struct WatermarkEmbedding {
     public var strength: Float
     /// The grid follows the picture's motion (`GridTracker`) instead of staying fixed to the
     /// frame: far cheaper to encode with camera motion, and sturdier under heavy compression
-    /// (docs/algorithm.md). Experimental: `detect` finds it by following the received motion, and
-    /// reads a copy whose start was cut off only from the grid's next restart on.
+    /// (docs/algorithm.md). `detect` finds it by following the received motion, and reads a copy
+    /// whose start was cut off from the grid's next restart on (at most a second). Not the
+    /// default yet: its time codes, and so edit forensics, are weaker on small clips.
     public var attached: Bool
 
     public init(transcoder: Transcoder, strength: Float = 1, attached: Bool = false) {
@@ -98,24 +99,23 @@ public struct WatermarkDetection {
     public func run(input: String, key: WatermarkKey) throws -> DetectionReport {
         let start = Date()
         let detector = FrameDetector(layout: WatermarkLayout(key: key))
-        // The grid that follows the picture (the default mark) is read first: per frame the motion
-        // from the frame before, the anchors (frames where the grid is back home) and the frame at
-        // its planned geometry, all in one pass. When that read leaves frames unexplained, the
-        // file is read again on the frame-fixed grid (`embed --no-attached`, or no mark), and the
-        // read that explains clearly more frames is kept.
-        var (verdict, video, steps, anchors) = try readTracked(input, detector, hypotheses: Self.anchorHypotheses)
-        for (i, unknown) in GridPlan.unplaced(steps, anchors: anchors, width: video.width, height: video.height).enumerated()
-            where i < verdict.frames.count {
-            verdict.frames[i].gridUnknown = unknown
-        }
-        var tracked = true
+        // The frame-fixed grid (the default mark) is read first. A mark whose grid follows the
+        // picture (`embed --attached`) does not read on it: when that read leaves frames
+        // unexplained, the file is read again with the grid that follows the picture (per frame
+        // the motion from the frame before, the anchors where the grid is back home, and the
+        // frame at its planned geometry, in one pass), and the better read is kept.
+        var (verdict, video) = try read(input, detector)
+        var tracked = false
         if Self.worthAnotherRead(verdict) {
-            let (fixed, _) = try read(input, detector)
-            // On a still shot both reads see nearly the same grid; the fixed one is kept only
-            // when it explains clearly more.
-            if Self.explained(fixed) >= Self.explained(verdict) + max(2, fixed.frames.count / 20) {
-                verdict = fixed
-                tracked = false
+            var (second, _, steps, anchors, geometries) = try readTracked(input, detector, hypotheses: Self.anchorHypotheses + [verdict.hypothesis])
+            for (i, unknown) in GridPlan.unplaced(steps, anchors: anchors, width: video.width, height: video.height).enumerated()
+                where i < second.frames.count {
+                second.frames[i].gridUnknown = unknown
+                second.frames[i].gridPlacement = GridPlacement(geometries[i], width: video.width, height: video.height)
+            }
+            if Self.prefersTracked(second, over: verdict) {
+                verdict = second
+                tracked = true
             }
         }
         verdict.log10PValue = min(0, verdict.log10PValue + (tracked ? Self.trackedPenalty : Self.fixedPenalty))
@@ -129,13 +129,25 @@ public struct WatermarkDetection {
     }
 
     /// Two reads are two tests: weighted Bonferroni, 9/10 of the false-positive rate to the
-    /// tracked read (made for every clip, and the default mark's), 1/10 to the frame-fixed one,
+    /// frame-fixed read (made for every clip, and the default mark's), 1/10 to the tracked one,
     /// so the clip's rate stays ≤ 10⁻⁹ whichever is kept.
-    static let trackedPenalty = log10(10.0 / 9.0)
-    static let fixedPenalty = 1.0
+    static let fixedPenalty = log10(10.0 / 9.0)
+    static let trackedPenalty = 1.0
 
     /// Frames detected on their own.
     static func explained(_ v: ClipVerdict) -> Int { v.frames.filter(\.detected).count }
+
+    /// Whether the tracked read explains the clip better than the frame-fixed one: clearly more
+    /// frames detected on their own (at least 2 and 5% more), or, when neither read is clearly
+    /// ahead on frames (heavy compression leaves few frames passing alone), the smaller clip
+    /// p-value after each read's share of the false-positive rate. On a still shot both reads
+    /// see nearly the same picture; either choice is covered by the weighted Bonferroni correction.
+    static func prefersTracked(_ tracked: ClipVerdict, over fixed: ClipVerdict) -> Bool {
+        let margin = max(2, fixed.frames.count / 20)
+        if explained(tracked) >= explained(fixed) + margin { return true }
+        if explained(fixed) >= explained(tracked) + margin { return false }
+        return tracked.log10PValue + trackedPenalty < fixed.log10PValue + fixedPenalty
+    }
 
     /// A read left a tenth or more of the frames that have detail unexplained.
     static func worthAnotherRead(_ v: ClipVerdict) -> Bool {
@@ -144,9 +156,8 @@ public struct WatermarkDetection {
     }
 
     /// The hypotheses a frame's pilots are scored under, at home, to find anchors: every
-    /// orientation, inverted or not, at gain 1 and no tone curve (the tracked read comes first,
-    /// before any hypothesis is chosen; a copy flipped or inverted after its start was cut off
-    /// still shows its anchors).
+    /// orientation, inverted or not, at gain 1 and no tone curve (a copy flipped or inverted
+    /// after its start was cut off still shows its anchors), besides the fixed read's choice.
     static let anchorHypotheses: [Hypothesis] = (0..<Orientation.allCases.count).flatMap { o in
         [false, true].map { Hypothesis(orientationIndex: o, inverted: $0) }
     }
@@ -173,7 +184,7 @@ public struct WatermarkDetection {
     /// score of at least `anchorScore`, `anchorJump` above the frame before's); in parallel
     /// again, the frame observed at that geometry. Returns the motion and anchors too.
     private func readTracked(_ input: String, _ detector: FrameDetector, hypotheses: [Hypothesis])
-        throws -> (verdict: ClipVerdict, video: VideoInfo, steps: [GridPlan.Step], anchors: Set<Int>) {
+        throws -> (verdict: ClipVerdict, video: VideoInfo, steps: [GridPlan.Step], anchors: Set<Int>, geometries: [GlobalMotion]) {
         let reader = try MediaReader(path: input)
         let video = reader.video
         struct State: Sendable {
@@ -185,7 +196,7 @@ public struct WatermarkDetection {
         let handOn = Turnstile(), planning = Turnstile()
         let previous = Mutex<MotionPlane?>(nil)
         let state = Mutex(State(planner: GridPlan.Planner(width: video.width, height: video.height)))
-        let pool = OrderedWorkerPool<Frame, (FrameObservation, Double, (step: GridPlan.Step, anchor: Bool))>(width: jobs, maxInFlight: 2 * jobs + 2) { frame, index in
+        let pool = OrderedWorkerPool<Frame, (FrameObservation, Double, (step: GridPlan.Step, anchor: Bool, geometry: GlobalMotion))>(width: jobs, maxInFlight: 2 * jobs + 2) { frame, index in
             let (plane, home) = frame.withLuma { (MotionPlane($0), detector.observe($0, geometry: GridTracker.home)) }
             let score = detector.bestPilotScore(home, under: hypotheses)
             let time = video.secondsFromStart(frame.pts ?? 0)
@@ -205,10 +216,10 @@ public struct WatermarkDetection {
                 }
             }
             let observation = geometry == GridTracker.home ? home : frame.withLuma { detector.observe($0, geometry: geometry) }
-            return (observation, time, (step, anchor))
+            return (observation, time, (step, anchor, geometry))
         }
         let (verdict, extras) = try analyse(reader, pool, detector, label: "detect (tracked)")
-        return (verdict, video, extras.map { $0.step }, Set(extras.indices.filter { extras[$0].anchor }))
+        return (verdict, video, extras.map { $0.step }, Set(extras.indices.filter { extras[$0].anchor }), extras.map { $0.geometry })
     }
 
     /// Feeds a pool's observations to a clip analyser in frame order, with progress; `Extra` is

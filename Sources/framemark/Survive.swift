@@ -26,8 +26,8 @@ struct Survive: ParsableCommand {
     @Option(help: "Comma-separated embedding strengths to sweep (default: 1).")
     var strengths = "1"
 
-    @Flag(inversion: .prefixedNo, help: "Embed with the grid following the picture (default; --no-attached: fixed to the frame, see embed).")
-    var attached = true
+    @Flag(help: "Embed with the grid following the picture (see embed --attached).")
+    var attached = false
 
     @OptionGroup var encode: EncodeOptions
 
