@@ -86,9 +86,9 @@ final class AttachedMarkTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(fromAnchor.filter(\.detected).count, fromAnchor.count - 1)
         // Before the anchor: unverifiable (not foreign); the intact part knows its place in the
         // original, and the time before it is accounted as missing, with no confidence claimed.
-        // (After the intact part, a quarter second of this small copy near 3.3 s of the original
-        // reads its time code one step early, and shows as `duplicated`: a known weakness of the
-        // time code's three repeats, see docs/forensics.md. Nothing in it is taken for an edit.)
+        // (After the intact part, the quarter second at 3.25 s of the original reads its time
+        // code one step early on this small copy, and shows as `duplicated`: a known weakness of
+        // the attached grid's time codes, see docs/forensics.md. Nothing is taken for an edit.)
         let segments = report.forensics.segments
         XCTAssertEqual(Array(segments.map(\.kind).prefix(3)), [.unverifiable, .cut, .intact])
         XCTAssertEqual(segments.count > 2 ? segments[2].originalStartSeconds ?? -1 : -1, restart, accuracy: 0.1)
