@@ -228,7 +228,7 @@ public final class ClipAnalyzer {
         // The message is read from the whole clip whatever the pilots say: a message that passes
         // its CRC is evidence in itself (a heavily compressed clip whose pilots fall just short).
         if let l = locked, l.count > 0 {
-            var message = readMessage(usable, under: l.choice, pilotSum: l.pilotSum, bitSum: l.bitSum, count: l.count)
+            var message = readMessage(usable, under: l.choice, reliability: l.reliability, bitSum: l.bitSum)
             if message == nil && clipLog10P(l) <= Self.alternativesLog10P {
                 message = readMessageNearby(keep.map { stored[$0] }, around: l.choice)
             }
@@ -248,8 +248,8 @@ public final class ClipAnalyzer {
     ///    should not outvote the ones that kept it. A frame's own gain is taken only when its
     ///    pilots show the mark clearly there (z ≥ 5), not to chase noise.
     /// 2. The plain sum of the bits' cosines at the clip's gain.
-    private func readMessage(_ readings: [Reading], under choice: Choice, pilotSum: [(re: Double, im: Double)],
-                             bitSum: [(re: Double, im: Double)], count: Int) -> Message? {
+    private func readMessage(_ readings: [Reading], under choice: Choice, reliability trust: [Float],
+                             bitSum: [(re: Double, im: Double)]) -> Message? {
         var soft = [Float](repeating: 0, count: layout.messageRange.count)
         let pilots = Array(zip(layout.pilotRange, layout.pilotBits))
         for r in readings {
@@ -263,7 +263,6 @@ public final class ClipAnalyzer {
             let phases = phasesOf(r.projections, under: choice, factor: factor)
             for (k, i) in layout.messageRange.enumerated() where !r.erased[i] { soft[k] += weight * cos(phases[i]) }
         }
-        let trust = reliability(pilotSum, count: count)
         let trusted = layout.messageRange.map { soft[$0 - layout.messageRange.lowerBound] * trust[$0] }
         return Payload.decodeMessage(trusted) ?? Payload.decodeMessage(layout.messageRange.map { Float(bitSum[$0].re) })
     }
@@ -288,7 +287,7 @@ public final class ClipAnalyzer {
             }
             var pilotSum = [(re: Double, im: Double)](repeating: (0, 0), count: layout.projectionCount), bitSum = pilotSum
             for r in readings { accumulate(phasesOf(r.projections, under: alternative), r.erased, pilotSum: &pilotSum, bitSum: &bitSum) }
-            if let message = readMessage(readings, under: alternative, pilotSum: pilotSum, bitSum: bitSum, count: readings.count) {
+            if let message = readMessage(readings, under: alternative, reliability: reliability(pilotSum, count: readings.count), bitSum: bitSum) {
                 return message
             }
         }

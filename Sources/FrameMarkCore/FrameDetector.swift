@@ -104,14 +104,10 @@ public final class FrameDetector: Sendable {
         return (0..<layout.projectionCount).map { i in (0..<n).contains { j in grid[Int(map[i * n + j])] < 0 } }
     }
 
-    /// The pilots' z-score of a frame on its own under one hypothesis: Σ cos(bit phase − π·bit)
-    /// over the pilots not erased, over √(n/2) (about N(0, 1) without the mark). Finds the frames
-    /// where a grid that follows the picture is back on the frame (`GridPlan`'s anchors).
-    public func pilotScore(_ observation: FrameObservation, under h: Hypothesis) -> Double {
-        bestPilotScore(observation, under: [h])
-    }
-
-    /// The best `pilotScore` over `hypotheses`, measuring each orientation and tone curve once.
+    /// The pilots' z-score of a frame on its own, the best over `hypotheses`: Σ cos(bit phase −
+    /// π·bit) over the pilots not erased, over √(n/2) (about N(0, 1) without the mark). Each
+    /// orientation and tone curve is measured once. Finds the frames where a grid that follows
+    /// the picture is back on the frame (`GridPlan`'s anchors).
     public func bestPilotScore(_ observation: FrameObservation, under hypotheses: [Hypothesis]) -> Double {
         var best = -Double.infinity
         var measured: [(o: Int, tone: Float, p: [Float], erased: [Bool])] = []

@@ -107,7 +107,7 @@ public struct WatermarkDetection {
         var (verdict, video) = try read(input, detector)
         var tracked = false
         if Self.worthAnotherRead(verdict) {
-            var (second, _, steps, anchors, geometries) = try readTracked(input, detector, hypotheses: Self.anchorHypotheses + [verdict.hypothesis])
+            var (second, steps, anchors, geometries) = try readTracked(input, detector, hypotheses: Self.anchorHypotheses + [verdict.hypothesis])
             for (i, unknown) in GridPlan.unplaced(steps, anchors: anchors, width: video.width, height: video.height).enumerated()
                 where i < second.frames.count {
                 second.frames[i].gridUnknown = unknown
@@ -184,7 +184,7 @@ public struct WatermarkDetection {
     /// score of at least `anchorScore`, `anchorJump` above the frame before's); in parallel
     /// again, the frame observed at that geometry. Returns the motion and anchors too.
     private func readTracked(_ input: String, _ detector: FrameDetector, hypotheses: [Hypothesis])
-        throws -> (verdict: ClipVerdict, video: VideoInfo, steps: [GridPlan.Step], anchors: Set<Int>, geometries: [GlobalMotion]) {
+        throws -> (verdict: ClipVerdict, steps: [GridPlan.Step], anchors: Set<Int>, geometries: [GlobalMotion]) {
         let reader = try MediaReader(path: input)
         let video = reader.video
         struct State: Sendable {
@@ -219,7 +219,7 @@ public struct WatermarkDetection {
             return (observation, time, (step, anchor, geometry))
         }
         let (verdict, extras) = try analyse(reader, pool, detector, label: "detect (tracked)")
-        return (verdict, video, extras.map { $0.step }, Set(extras.indices.filter { extras[$0].anchor }), extras.map { $0.geometry })
+        return (verdict, extras.map { $0.step }, Set(extras.indices.filter { extras[$0].anchor }), extras.map { $0.geometry })
     }
 
     /// Feeds a pool's observations to a clip analyser in frame order, with progress; `Extra` is
