@@ -64,7 +64,8 @@ enum DetectionJSON {
             var o: [String: Any] = ["index": f.index, "time_seconds": rounded(f.timeSeconds), "confidence": rounded(f.confidence, 9),
                                     "log10_p_value": rounded(f.log10PValue, 3), "detected": f.detected,
                                     "detail": rounded(Double(f.detail), 3),
-                                    "source_time_seconds": x.sourceTimeSeconds.map { rounded($0) } as Any? ?? NSNull()]
+                                    "source_time_seconds": x.sourceTimeSeconds.map { rounded($0) } as Any? ?? NSNull(),
+                                    "time_code": f.timeCode as Any? ?? NSNull()]
             if !x.regions.isEmpty { o["regions"] = x.regions.map(region) }
             return o
         }
