@@ -104,14 +104,13 @@ public final class FrameDetector: Sendable {
         return (0..<layout.projectionCount).map { i in (0..<n).contains { j in grid[Int(map[i * n + j])] < 0 } }
     }
 
-    /// The pilots' z-score of a frame on its own, the best over `hypotheses`: Σ cos(bit phase −
+    /// The pilots' z-score of a frame on its own under each of `hypotheses`: Σ cos(bit phase −
     /// π·bit) over the pilots not erased, over √(n/2) (about N(0, 1) without the mark). Each
     /// orientation and tone curve is measured once. Finds the frames where a grid that follows
     /// the picture is back on the frame (`GridPlan`'s anchors).
-    public func bestPilotScore(_ observation: FrameObservation, under hypotheses: [Hypothesis]) -> Double {
-        var best = -Double.infinity
+    public func pilotScores(_ observation: FrameObservation, under hypotheses: [Hypothesis]) -> [Double] {
         var measured: [(o: Int, tone: Float, p: [Float], erased: [Bool])] = []
-        for h in hypotheses {
+        return hypotheses.map { h in
             let o = Orientation.allCases.firstIndex(of: h.orientation) ?? 0
             let m: (o: Int, tone: Float, p: [Float], erased: [Bool])
             if let known = measured.first(where: { $0.o == o && $0.tone == h.tone }) {
@@ -126,9 +125,8 @@ public final class FrameDetector: Sendable {
                 sum += Double(cos(bitPhase(m.p[i], i, gain: h.gain, sign: h.inverted ? -1 : 1) - Float.pi * Float(layout.pilotBits[j])))
                 n += 1
             }
-            best = max(best, n > 0 ? sum / (Double(n) / 2).squareRoot() : 0)
+            return n > 0 ? sum / (Double(n) / 2).squareRoot() : 0
         }
-        return hypotheses.isEmpty ? 0 : best
     }
 
     /// The bit phase of projection i: 2π(γ·s·p/Δ − d), near 0 when it carries a 0 and near π for a 1.

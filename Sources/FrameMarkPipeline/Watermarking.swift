@@ -157,13 +157,16 @@ public struct WatermarkDetection {
 
     /// The hypotheses a frame's pilots are scored under, at home, to find anchors: every
     /// orientation, inverted or not, at gain 1 and no tone curve (a copy flipped or inverted
-    /// after its start was cut off still shows its anchors), besides the fixed read's choice.
+    /// after its start was cut off still shows its anchors), and upright at every gain (a mark
+    /// made at another `--strength` reads at gain 1/strength, and 20% off reads nothing), besides
+    /// the fixed read's choice.
     static let anchorHypotheses: [Hypothesis] = (0..<Orientation.allCases.count).flatMap { o in
         [false, true].map { Hypothesis(orientationIndex: o, inverted: $0) }
-    }
+    } + Hypothesis.uprightGains.filter { $0.gain != 1 }
 
     /// A pilot z-score, read at `GridTracker.home`, at which a frame is taken as an anchor
-    /// (`GridPlan`): the embedder's grid is back there. About 3·10⁻⁷ per frame and hypothesis by chance.
+    /// (`GridPlan`): the embedder's grid is back there. About 3·10⁻⁷ per frame and hypothesis by
+    /// chance (neighbouring gains are far from independent, so fewer than the count of them).
     static let anchorScore = 5.0
     static let anchorJump = 3.0
 
@@ -179,7 +182,7 @@ public struct WatermarkDetection {
     }
 
     /// One pass over the file with the grid following the picture (`GridPlan`): per frame, in
-    /// parallel, the motion plane and the pilots' score read at home (under the best of
+    /// parallel, the motion plane and the pilots' scores read at home (under each of
     /// `hypotheses`); in frame order, the motion fit and the frame's geometry (an anchor is a
     /// score of at least `anchorScore`, `anchorJump` above the frame before's); in parallel
     /// again, the frame observed at that geometry. Returns the motion and anchors too.
@@ -188,7 +191,7 @@ public struct WatermarkDetection {
         let reader = try MediaReader(path: input)
         let video = reader.video
         struct State: Sendable {
-            var lastScore: Double? = nil, planner: GridPlan.Planner
+            var lastScores: [Double]? = nil, planner: GridPlan.Planner
         }
         // Two sections in frame order: handing on the motion plane (so each frame gets the one
         // before it), then the plan. The motion fit between them runs in parallel: it is the
@@ -198,7 +201,7 @@ public struct WatermarkDetection {
         let state = Mutex(State(planner: GridPlan.Planner(width: video.width, height: video.height)))
         let pool = OrderedWorkerPool<Frame, (FrameObservation, Double, (step: GridPlan.Step, anchor: Bool, geometry: GlobalMotion))>(width: jobs, maxInFlight: 2 * jobs + 2) { frame, index in
             let (plane, home) = frame.withLuma { (MotionPlane($0), detector.observe($0, geometry: GridTracker.home)) }
-            let score = detector.bestPilotScore(home, under: hypotheses)
+            let scores = detector.pilotScores(home, under: hypotheses)
             let time = video.secondsFromStart(frame.pts ?? 0)
             let last = handOn.pass(index) { previous.withLock { p in defer { p = plane }; return p } }
             var fit: (motion: GlobalMotion, residual: Double)?
@@ -207,10 +210,14 @@ public struct WatermarkDetection {
             }
             let (geometry, step, anchor) = planning.pass(index) {
                 state.withLock { s in
-                    // A restart shows as a jump of the score (the grid was far from home a frame
-                    // before); a score that only drifts across the threshold after one is no anchor.
-                    let anchor = score >= Self.anchorScore && (s.lastScore.map { score - $0 >= Self.anchorJump } ?? true)
-                    s.lastScore = score
+                    // A restart shows as a jump of the score under the mark's hypothesis (the grid
+                    // was far from home a frame before); a score that only drifts across the
+                    // threshold after one is no anchor. Jumps are taken per hypothesis: the best
+                    // over many gains of a frame away from home is well above its gain-1 score.
+                    let anchor = scores.indices.contains { h in
+                        scores[h] >= Self.anchorScore && (s.lastScores.map { scores[h] - $0[h] >= Self.anchorJump } ?? true)
+                    }
+                    s.lastScores = scores
                     let step = GridPlan.Step(timeSeconds: time, fit: fit)
                     return (s.planner.next(step, anchor: anchor), step, anchor)
                 }

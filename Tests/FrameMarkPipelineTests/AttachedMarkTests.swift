@@ -27,10 +27,10 @@ final class AttachedMarkTests: XCTestCase {
         super.tearDown()
     }
 
-    private func embed(attached: Bool, crf: Int, output name: String) throws -> String {
+    private func embed(attached: Bool, crf: Int, strength: Float = 1, output name: String) throws -> String {
         let output = Self.clips.path(name)
         let transcoder = Transcoder(settings: EncoderSettings(crf: crf, preset: "medium"), jobs: 2, quiet: true)
-        _ = try WatermarkEmbedding(transcoder: transcoder, attached: attached)
+        _ = try WatermarkEmbedding(transcoder: transcoder, strength: strength, attached: attached)
             .run(input: Self.source, output: output, key: try WatermarkKey(string: "attached-key"), message: Self.message)
         return output
     }
@@ -94,6 +94,21 @@ final class AttachedMarkTests: XCTestCase {
         XCTAssertEqual(segments.count > 2 ? segments[2].originalStartSeconds ?? -1 : -1, restart, accuracy: 0.1)
         XCTAssertEqual(segments[1].confidence, 0)
         XCTAssertFalse(segments.contains { $0.kind == .tampered || $0.kind == .foreign }, "\(segments.map(\.kind))")
+    }
+
+    /// A stronger mark reads at gain 1/strength: a trimmed copy's anchors are found under that
+    /// gain too (before, only at gain 1, and such a copy read as foreign).
+    func testStrongerAttachedMarkIsReadFromTheAnchorsOfATrimmedCopy() throws {
+        let marked = try embed(attached: true, crf: 18, strength: 1.4, output: "attached-strong.mp4")
+        let trimmed = try Self.clips.ffmpeg(["-ss", "1.4", "-i", marked, "-c:v", "libx264", "-preset", "veryfast", "-crf", "23"],
+                                            output: "attached-strong-trimmed.mp4")
+        let report = try detect(trimmed)
+        XCTAssertTrue(report.tracked)
+        XCTAssertTrue(report.verdict.detected, "log10 p \(report.verdict.log10PValue)")
+        XCTAssertEqual(report.verdict.message, Self.message)
+        XCTAssertEqual(Double(report.verdict.hypothesis.gain), 1 / 1.4, accuracy: 0.05)
+        XCTAssertGreaterThanOrEqual(report.verdict.frames.filter(\.detected).count, report.verdict.frames.count / 2)
+        XCTAssertFalse(report.forensics.segments.contains { $0.kind == .foreign }, "\(report.forensics.segments.map(\.kind))")
     }
 
     /// What the attached grid is for: with camera motion it costs the encoder far less than a
