@@ -22,6 +22,11 @@ public struct Forensics: Sendable {
     public var tamperWindowSeconds = 0.24
     /// Shortest tampered run reported.
     public var minTamperSeconds = 0.4
+    /// When set, a time-code bit may go on showing its old value after it changed, until the next
+    /// multiple of this many seconds of the original, where the mark was made afresh. A grid that
+    /// follows the picture lags like this after encoders that drop small residuals (see
+    /// `Timeline.contradiction`); `detect` sets it for a tracked read.
+    public var timeCodeRefreshSeconds: Double?
 
     public init() {}
 
@@ -84,8 +89,9 @@ public struct Forensics: Sendable {
             let weight = Timeline.bitWeight(cosines: ErrorModel.cosines(e))
             return f.timeSoft.map { $0 * weight }
         }
+        let refresh = timeCodeRefreshSeconds.map { Int(($0 / WatermarkDesign.timeCodeSeconds).rounded()) } ?? 0
         let timeline = Timeline(times: frames.map(\.timeSeconds), soft: timeEvidence, frameDuration: d, bitWeight: 1,
-                                breaks: Set((1..<n).filter { labels[$0] != labels[$0 - 1] }))
+                                breaks: Set((1..<n).filter { labels[$0] != labels[$0 - 1] }), refresh: refresh)
 
         // 3. Runs: marked runs split wherever the offset changes.
         var runs: [Segment] = []
@@ -110,7 +116,8 @@ public struct Forensics: Sendable {
                 offset = Timeline.pooledOffset(times: (start..<i).map { frames[$0].timeSeconds },
                                                soft: (start..<i).map { recovered.contains($0) ? frames[$0].timeSoft : nil },
                                                frameDuration: d, bitWeight: bitWeight,
-                                               range: (-frames[i - 1].timeSeconds - 1)...(timeline.offsets.max()! + frames[n - 1].timeSeconds + 1))
+                                               range: (-frames[i - 1].timeSeconds - 1)...(timeline.offsets.max()! + frames[n - 1].timeSeconds + 1),
+                                               refresh: refresh)
             }
             if kind == .intact || kind == .tampered, let o = offset {
                 segment.originalStartSeconds = frames[start].timeSeconds + o

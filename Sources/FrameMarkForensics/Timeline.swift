@@ -16,6 +16,9 @@ struct Timeline {
     /// Candidate offsets are multiples of this (half a frame of the examined clip).
     let resolution: Double
 
+    /// Codes between the points where the mark is made afresh (see `contradiction`), or 0.
+    let refresh: Int
+
     /// Cost of changing the offset (nats).
     static let switchPenalty: Float = 15
     /// At most this much cost per frame (nats): a frame whose code is wrong cannot force a change alone.
@@ -25,9 +28,12 @@ struct Timeline {
     /// `bitWeight` turns a soft bit into its log-likelihood ratio (see `bitWeight(cosines:)`).
     /// `breaks` are frames where a stretch of marked footage starts or ends (foreign or flat
     /// frames between): short runs are only merged within a stretch.
-    init(times: [Double], soft: [[Float]?], frameDuration: Double, bitWeight: Float, breaks: Set<Int> = []) {
+    /// `refresh`: when not 0, a bit may still show an old value (see `contradiction`) until the
+    /// next code that is a multiple of it, where the mark was made afresh.
+    init(times: [Double], soft: [[Float]?], frameDuration: Double, bitWeight: Float, breaks: Set<Int> = [], refresh: Int = 0) {
         let resolution = frameDuration / 2
         self.resolution = resolution
+        self.refresh = refresh
         let bits = WatermarkDesign.timeBits
         let period = 1 << bits
         // Candidate offsets: every half frame of the code unit that a short stretch of frames
@@ -74,7 +80,7 @@ struct Timeline {
             if let s = soft[f] {
                 for (k, c) in candidates.enumerated() {
                     let predicted = Self.code(at: times[f], offset: Double(c) * resolution, period: period)
-                    emission[k] = min(bitWeight * Self.contradiction(s, predicted), Self.frameCap)
+                    emission[k] = min(bitWeight * Self.contradiction(s, predicted, refresh: refresh), Self.frameCap)
                 }
             } else {
                 for k in 0..<m { emission[k] = 0 }
@@ -129,7 +135,7 @@ struct Timeline {
             for (k, c) in candidates.enumerated() {
                 for g in run {
                     if let s = soft[g] {
-                        costs[k] += min(bitWeight * Self.contradiction(s, Self.code(at: times[g], offset: Double(c) * resolution, period: period)), Self.frameCap)
+                        costs[k] += min(bitWeight * Self.contradiction(s, Self.code(at: times[g], offset: Double(c) * resolution, period: period), refresh: refresh), Self.frameCap)
                     }
                 }
             }
@@ -160,7 +166,7 @@ struct Timeline {
     /// The one offset in `range` that best explains a run's soft time bits, or nil when another
     /// offset with different codes explains them almost as well (within 10 nats).
     static func pooledOffset(times: [Double], soft: [[Float]?], frameDuration: Double, bitWeight: Float,
-                             range: ClosedRange<Double>) -> Double? {
+                             range: ClosedRange<Double>, refresh: Int = 0) -> Double? {
         let resolution = frameDuration / 2, period = 1 << WatermarkDesign.timeBits
         guard soft.contains(where: { $0 != nil }) else { return nil }
         var costs: [(offset: Double, cost: Float)] = []
@@ -168,7 +174,7 @@ struct Timeline {
         while Double(m) * resolution <= range.upperBound {
             let o = Double(m) * resolution
             var cost: Float = 0
-            for (t, s) in zip(times, soft) { if let s { cost += bitWeight * contradiction(s, code(at: t, offset: o, period: period)) } }
+            for (t, s) in zip(times, soft) { if let s { cost += bitWeight * contradiction(s, code(at: t, offset: o, period: period), refresh: refresh) } }
             costs.append((o, cost))
             m += 1
         }
@@ -202,12 +208,27 @@ struct Timeline {
         return ((s % period) + period) % period
     }
 
-    /// Soft bits that disagree with code `second`, weighted by how sure each was.
-    static func contradiction(_ soft: [Float], _ second: Int) -> Float {
+    /// Soft bits that disagree with code `second`, weighted by how sure each was. With a
+    /// `refresh`, a bit that changed since the last code that is a multiple of it says nothing:
+    /// it may still show its old value. That is what a grid that follows the picture looks like
+    /// after an encoder that drops small residuals (x264's faster presets): the mark moves with the
+    /// picture, so motion compensation carries last quarter's mark forward for free, and the
+    /// half-step change of a time-code bit is a residual of a level or two that the dead zone
+    /// quantises to nothing, until the grid's restart makes the whole mark afresh. A copy at
+    /// `-preset veryfast -crf 23` kept a fifth of such a change, one at `medium` half or more
+    /// (docs/forensics.md). The bits that did not change since still place the frame, and a code
+    /// showing its new value is not contradicted either.
+    static func contradiction(_ soft: [Float], _ second: Int, refresh: Int = 0) -> Float {
         var cost: Float = 0
         let n = soft.count
+        var stale = 0
+        if refresh > 1 {
+            let period = 1 << n
+            for k in stride(from: 1, through: second % refresh, by: 1) { stale |= second ^ (((second - k) % period + period) % period) }
+        }
         for (b, y) in soft.enumerated() {
             let bit = (second >> (n - 1 - b)) & 1
+            if (stale >> (n - 1 - b)) & 1 == 1 { continue }
             if (bit == 0) != (y >= 0) { cost += abs(y) }
         }
         return cost

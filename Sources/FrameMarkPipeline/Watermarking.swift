@@ -123,7 +123,9 @@ public struct WatermarkDetection {
             verdict.detected = false
             verdict.message = nil
         }
-        let forensics = Forensics().analyze(verdict, frameDuration: Self.frameDuration(verdict.frames.map(\.timeSeconds), video))
+        var examiner = Forensics()
+        if tracked { examiner.timeCodeRefreshSeconds = GridTracker.restartSeconds }
+        let forensics = examiner.analyze(verdict, frameDuration: Self.frameDuration(verdict.frames.map(\.timeSeconds), video))
         return DetectionReport(file: input, verdict: verdict, forensics: forensics, video: video, tracked: tracked,
                                seconds: Date().timeIntervalSince(start))
     }

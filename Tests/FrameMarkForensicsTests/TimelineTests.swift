@@ -37,6 +37,27 @@ final class TimelineTests: XCTestCase {
         XCTAssertEqual(timeline.offsets[150], 2.3, accuracy: 0.041)
     }
 
+    /// A grid that follows the picture after a fast encoder: a bit that changed since the last
+    /// restart (every fourth code) may still show its old value. Read as if every bit were fresh,
+    /// those quarters look like the one before (a false `duplicated`); with the refresh model the
+    /// clip is one run in place.
+    func testStaleBitsSinceTheLastRefreshAreNoEvidence() {
+        var noise = Noise(state: 3)
+        let times = (0..<150).map { Double($0) / 25 }
+        let soft = times.map { t -> [Float]? in
+            let code = Int((t / WatermarkDesign.timeCodeSeconds + 1e-6).rounded(.down))
+            let shown = code - code % 4   // nothing since the restart made it through
+            return (0..<WatermarkDesign.timeBits).map { b in
+                let bit = (shown >> (WatermarkDesign.timeBits - 1 - b)) & 1
+                return Float((bit == 0 ? 1.2 : -1.2) + 0.3 * noise.gaussian())
+            }
+        }
+        let fresh = Timeline(times: times, soft: soft, frameDuration: 0.04, bitWeight: 2)
+        XCTAssertTrue(times.indices.contains { abs(fresh.offsets[$0]) > 0.01 }, "stale codes read as fresh move the offset")
+        let refreshed = Timeline(times: times, soft: soft, frameDuration: 0.04, bitWeight: 2, refresh: 4)
+        XCTAssertEqual(refreshed.offsets.map { abs($0) }.max() ?? 1, 0, accuracy: 0.01)
+    }
+
     func testPooledOffsetOfAWeakRun() {
         var noise = Noise(state: 11)
         let times = (0..<30).map { 3 + Double($0) / 25 }
