@@ -130,7 +130,14 @@ public struct Forensics: Sendable {
 
         // 4. Order: duplicates, then the longest in-order chain is intact, the rest reordered; cuts between.
         classifyOrder(&runs, tolerance: max(minCutSeconds, 2 * d))
-        runs = insertCuts(runs, minimum: max(minCutSeconds, 2 * d))
+        // A run whose grid the tracked read could not place, right before marked footage of the
+        // same shot (`GridPlan.unplaced`: from the shot's start to its first anchor), is that
+        // footage's own beginning: the cut, if any, is before it.
+        let leadIns = Set(runs.indices.filter { k in
+            k + 1 < runs.count && runs[k].kind == .unverifiable && runs[k + 1].kind == .intact
+                && runs[k].endFrame == runs[k + 1].startFrame && (runs[k].startFrame..<runs[k].endFrame).allSatisfy { frames[$0].gridUnknown }
+        })
+        runs = insertCuts(runs, minimum: max(minCutSeconds, 2 * d), leadIns: leadIns)
 
         // 5. Confidence of each segment's kind.
         let missRate = markedMissRate(labels: labels, frames: frames)
@@ -149,7 +156,9 @@ public struct Forensics: Sendable {
             }
         }
         for k in runs.indices where runs[k].kind == .cut {
-            let before = k > 0 ? runs[k - 1].confidence : 1, after = k + 1 < runs.count ? runs[k + 1].confidence : 1
+            // After a cut may come a lead-in (unplaced frames): the footage after it says what is missing.
+            let next = runs[(k + 1)...].first { $0.kind != .unverifiable }
+            let before = k > 0 ? runs[k - 1].confidence : 1, after = next?.confidence ?? 1
             runs[k].confidence = min(before, after)
         }
 
@@ -405,20 +414,27 @@ public struct Forensics: Sendable {
 
     /// A zero-length `cut` before each in-order segment whose original start skips content that
     /// no segment of the clip shows and that the unmarked time since the previous one cannot hold.
-    private func insertCuts(_ runs: [Segment], minimum: Double) -> [Segment] {
+    /// A segment's lead-in (index in `leadIns`: unplaced frames of its own shot just before it)
+    /// counts as its start: the cut goes before the lead-in, for what is missing before that.
+    private func insertCuts(_ runs: [Segment], minimum: Double, leadIns: Set<Int> = []) -> [Segment] {
         let shown = runs.filter { $0.kind != .foreign && $0.kind != .unverifiable }.compactMap { s in
             s.originalStartSeconds.map { ($0, s.originalEndSeconds!) }
         }
         var out: [Segment] = []
         var previousEnd = 0.0          // original time where the last in-order segment ended
         var unmarkedSince = 0.0        // clip time since then not shown as marked footage
-        for s in runs {
+        for (k, s) in runs.enumerated() {
             if s.kind == .intact, let a = s.originalStartSeconds {
-                let missing = Self.uncovered(from: previousEnd, to: a, by: shown)
+                let lead = leadIns.contains(k - 1) ? runs[k - 1] : nil
+                let leadLength = lead.map { $0.endSeconds - $0.startSeconds } ?? 0
+                if lead != nil { unmarkedSince -= leadLength }
+                let missing = Self.uncovered(from: previousEnd, to: a - leadLength, by: shown)
                 let length = missing.reduce(0) { $0 + $1.1 - $1.0 }
                 if length - unmarkedSince > minimum, let first = missing.first, let last = missing.last {
-                    out.append(Segment(kind: .cut, startFrame: s.startFrame, endFrame: s.startFrame, startSeconds: s.startSeconds,
-                                       endSeconds: s.startSeconds, confidence: 0, originalStartSeconds: first.0, originalEndSeconds: last.1))
+                    let at = lead ?? s
+                    let cut = Segment(kind: .cut, startFrame: at.startFrame, endFrame: at.startFrame, startSeconds: at.startSeconds,
+                                      endSeconds: at.startSeconds, confidence: 0, originalStartSeconds: first.0, originalEndSeconds: last.1)
+                    out.insert(cut, at: lead == nil ? out.count : out.count - 1)
                 }
                 previousEnd = max(previousEnd, s.originalEndSeconds!)
                 unmarkedSince = 0

@@ -84,14 +84,15 @@ final class AttachedMarkTests: XCTestCase {
         let fromAnchor = frames.filter { $0.timeSeconds >= anchor - 1e-3 }
         XCTAssertEqual(fromAnchor.count, frames.count - Int((anchor * 25).rounded()))
         XCTAssertGreaterThanOrEqual(fromAnchor.filter(\.detected).count, fromAnchor.count - 1)
-        // Before the anchor: unverifiable (not foreign); the intact part knows its place in the
-        // original, and the time before it is accounted as missing, with no confidence claimed.
-        // After it, nothing: the quarter at 3.25 s, whose time-code change this fast re-encode
-        // drops, is not taken for the one before (`Forensics.timeCodeRefreshSeconds`).
+        // Before the anchor: unverifiable (not foreign), and the beginning of the intact part's
+        // shot, so the trim is a cut before it, of exactly what was cut off. After it, nothing:
+        // the quarter at 3.25 s, whose time-code change this fast re-encode drops, is not taken
+        // for the one before (`Forensics.timeCodeRefreshSeconds`).
         let segments = report.forensics.segments
-        XCTAssertEqual(segments.map(\.kind), [.unverifiable, .cut, .intact])
+        XCTAssertEqual(segments.map(\.kind), [.cut, .unverifiable, .intact])
         XCTAssertEqual(segments.count > 2 ? segments[2].originalStartSeconds ?? -1 : -1, restart, accuracy: 0.1)
-        XCTAssertEqual(segments[1].confidence, 0)
+        XCTAssertEqual(segments[0].originalStartSeconds ?? -1, 0, accuracy: 0.05)
+        XCTAssertEqual(segments[0].originalEndSeconds ?? -1, cut, accuracy: 0.1)
         XCTAssertFalse(segments.contains { $0.kind == .tampered || $0.kind == .foreign }, "\(segments.map(\.kind))")
     }
 
