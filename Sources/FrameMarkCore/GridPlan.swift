@@ -28,15 +28,27 @@ public enum GridPlan {
     /// the grid there started before it, at a place nothing in the copy tells (a first frame
     /// near the restart may even read as an anchor itself, the grid having drifted only a
     /// little). From the last such anchor on, the plan holds.
+    ///
+    /// A shot that begins inside the copy, not at its first frame, is placed only if it begins at
+    /// an anchor (the embedder restarts its grid at every shot it sees): a shot without one is
+    /// a splice, into the middle of a stretch of the original whose grid had moved away, and is
+    /// unplaced up to its first anchor. (Read as if at home, such a shot reads its mark in part
+    /// and looks tampered.)
     public static func unplaced(_ steps: [Step], anchors: Set<Int>, width: Int, height: Int) -> [Bool] {
         var out = [Bool](repeating: false, count: steps.count)
         var start = 0
         while start < steps.count {
             var end = start + 1
             while end < steps.count && !isCut(steps[end]) { end += 1 }
-            // The plan from each placed point: where it restarts on its own.
             var from = start
-            for anchor in anchors.filter({ $0 > start && $0 < end }).sorted() {
+            var later = anchors.filter({ $0 > start && $0 < end }).sorted()
+            if start > 0 && !anchors.contains(start) && !anchors.contains(start + 1) {
+                from = later.first ?? end
+                for t in start..<from { out[t] = true }
+                later = Array(later.dropFirst())
+            }
+            // The plan from each placed point: where it restarts on its own.
+            for anchor in later {
                 var planner = Planner(width: width, height: height)
                 var foreseen = false
                 for t in from...min(anchor + 1, end - 1) {

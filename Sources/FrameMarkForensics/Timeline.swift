@@ -208,16 +208,19 @@ struct Timeline {
         return ((s % period) + period) % period
     }
 
+    /// A stale bit's disagreement counts this much (see `contradiction`): enough to place a
+    /// boundary between two stretches that both explain a frame, too little to outweigh a switch.
+    static let staleWeight: Float = 0.25
+
     /// Soft bits that disagree with code `second`, weighted by how sure each was. With a
-    /// `refresh`, a bit that changed since the last code that is a multiple of it says nothing:
-    /// it may still show its old value. That is what a grid that follows the picture looks like
+    /// `refresh`, a bit that changed since the last code that is a multiple of it counts
+    /// `staleWeight` as much: it may still show its old value. That is what a grid that follows the picture looks like
     /// after an encoder that drops small residuals (x264's faster presets): the mark moves with the
     /// picture, so motion compensation carries last quarter's mark forward for free, and the
     /// half-step change of a time-code bit is a residual of a level or two that the dead zone
     /// quantises to nothing, until the grid's restart makes the whole mark afresh. A copy at
     /// `-preset veryfast -crf 23` kept a fifth of such a change, one at `medium` half or more
-    /// (docs/forensics.md). The bits that did not change since still place the frame, and a code
-    /// showing its new value is not contradicted either.
+    /// (docs/forensics.md). The bits that did not change since still place the frame.
     static func contradiction(_ soft: [Float], _ second: Int, refresh: Int = 0) -> Float {
         var cost: Float = 0
         let n = soft.count
@@ -228,8 +231,7 @@ struct Timeline {
         }
         for (b, y) in soft.enumerated() {
             let bit = (second >> (n - 1 - b)) & 1
-            if (stale >> (n - 1 - b)) & 1 == 1 { continue }
-            if (bit == 0) != (y >= 0) { cost += abs(y) }
+            if (bit == 0) != (y >= 0) { cost += (stale >> (n - 1 - b)) & 1 == 1 ? staleWeight * abs(y) : abs(y) }
         }
         return cost
     }

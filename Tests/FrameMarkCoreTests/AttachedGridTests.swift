@@ -206,5 +206,11 @@ final class AttachedGridTests: XCTestCase {
         let split = GridPlan.geometries(cut, width: 1280, height: 720, anchors: [])
         XCTAssertEqual(split[70], GridTracker.home)
         assertSame(split[71], GridTracker.home.then(step), "after the cut")
+        // A shot that begins at an anchor (the embedder restarted there) is placed; one that
+        // begins without (a splice into the middle of an interval) is not, up to its first anchor.
+        XCTAssertEqual(GridPlan.unplaced(cut, anchors: [0, 70], width: 1280, height: 720), [Bool](repeating: false, count: count))
+        let spliced = GridPlan.unplaced(cut, anchors: [0, 75], width: 1280, height: 720)
+        XCTAssertEqual(spliced, (0..<count).map { $0 >= 70 && $0 < 75 })
+        XCTAssertEqual(GridPlan.unplaced(cut, anchors: [0], width: 1280, height: 720), (0..<count).map { $0 >= 70 })
     }
 }
