@@ -33,7 +33,8 @@ public enum GridPlan {
     /// an anchor (the embedder restarts its grid at every shot it sees): a shot without one is
     /// a splice, into the middle of a stretch of the original whose grid had moved away, and is
     /// unplaced up to its first anchor. (Read as if at home, such a shot reads its mark in part
-    /// and looks tampered.)
+    /// and looks tampered.) A shot with no anchor in a whole restart interval is not marked
+    /// footage, and is read as planned.
     public static func unplaced(_ steps: [Step], anchors: Set<Int>, width: Int, height: Int) -> [Bool] {
         var out = [Bool](repeating: false, count: steps.count)
         var start = 0
@@ -42,7 +43,11 @@ public enum GridPlan {
             while end < steps.count && !isCut(steps[end]) { end += 1 }
             var from = start
             var later = anchors.filter({ $0 > start && $0 < end }).sorted()
-            if start > 0 && !anchors.contains(start) && !anchors.contains(start + 1) {
+            // A whole interval without one is no marked footage (any interval of it holds a
+            // restart): foreign footage, read as planned, so that it shows as foreign.
+            let frames = Double(end - start), span = steps[end - 1].timeSeconds - steps[start].timeSeconds
+            let anchorless = later.isEmpty && frames > 1 && span * frames / (frames - 1) >= GridTracker.restartSeconds - 1e-3
+            if start > 0 && !anchors.contains(start) && !anchors.contains(start + 1) && !anchorless {
                 from = later.first ?? end
                 for t in start..<from { out[t] = true }
                 later = Array(later.dropFirst())

@@ -9,9 +9,10 @@
 /// `restartSeconds`, so that a copy cut out of the middle of a shot soon reaches a frame where
 /// the grid is on the frame again (an anchor the detector can find, see `GridPlan`).
 public struct GridTracker: Sendable {
-    /// RMS fit residual (luma levels, on the estimator's block means) above which two frames are
-    /// taken as different shots. A pan or zoom fits to 1–3 levels; a cut leaves 20 or more.
-    public static let cutResidual = 12.0
+    /// Robust fit residual (1.4826 × median |r|, luma levels, on the estimator's block means, see
+    /// `GlobalMotionEstimator`) above which two frames are taken as different shots. A pan or zoom
+    /// fits to about a level or less (plain RMS 1–3); two unrelated pictures differ by tens.
+    public static let cutResidual = 9.0
     /// How far the grid may be zoomed or shifted (fraction of the frame) before it returns.
     public static let scaleLimit = 1.25
     public static let shiftLimit = 0.15

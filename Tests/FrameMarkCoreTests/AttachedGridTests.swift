@@ -212,5 +212,9 @@ final class AttachedGridTests: XCTestCase {
         let spliced = GridPlan.unplaced(cut, anchors: [0, 75], width: 1280, height: 720)
         XCTAssertEqual(spliced, (0..<count).map { $0 >= 70 && $0 < 75 })
         XCTAssertEqual(GridPlan.unplaced(cut, anchors: [0], width: 1280, height: 720), (0..<count).map { $0 >= 70 })
+        // A whole interval without an anchor is not marked footage (inserted footage): read as planned.
+        var long = whole
+        long[40].fit = (step, 40)
+        XCTAssertEqual(GridPlan.unplaced(long, anchors: [0], width: 1280, height: 720), [Bool](repeating: false, count: count))
     }
 }
