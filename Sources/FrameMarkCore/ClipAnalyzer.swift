@@ -497,11 +497,17 @@ public final class ClipAnalyzer {
         }
         let neighbours = l.codedMessage == nil ? layout.nearestPilots : layout.nearestKnown
         let outside = reading.outside
+        // And as much as the projection holds anything at all: one over a flat patch (a painted
+        // box) reads about 0, so its phase is its dither alone, the same wrong bit in every frame,
+        // and the known bits next to it may agree by chance just as steadily. Natural picture puts
+        // a projection within a quarter step of 0 about one time in ten.
+        let toSteps = Hypothesis.gains[l.g] / detector.step
         let timeCos = layout.timeRange.map { i in
             if !outside.isEmpty && outside[i] { return Float(0) }
             let near = neighbours[i]
             let local = max(0, near.reduce(Float(0)) { $0 + knownCos[$1] } / Float(near.count))
-            return cos(phases[i]) * local * (l.reliability.isEmpty ? 1 : l.reliability[i])
+            let held = min(1, abs(projections[i] * toSteps) / 0.25)
+            return cos(phases[i]) * local * held * (l.reliability.isEmpty ? 1 : l.reliability[i])
         }
         let bits = WatermarkDesign.timeBits
         let timeSoft = (0..<bits).map { b in (0..<WatermarkDesign.timeRepeats).reduce(Float(0)) { $0 + timeCos[$1 * bits + b] } }
