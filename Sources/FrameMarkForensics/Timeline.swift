@@ -214,20 +214,20 @@ struct Timeline {
 
     /// Soft bits that disagree with code `second`, weighted by how sure each was. With a
     /// `refresh`, a bit that changed since the last code that is a multiple of it counts
-    /// `staleWeight` as much: it may still show its old value. That is what a grid that follows the picture looks like
-    /// after an encoder that drops small residuals (x264's faster presets): the mark moves with the
-    /// picture, so motion compensation carries last quarter's mark forward for free, and the
-    /// half-step change of a time-code bit is a residual of a level or two that the dead zone
-    /// quantises to nothing, until the grid's restart makes the whole mark afresh. A copy at
-    /// `-preset veryfast -crf 23` kept a fifth of such a change, one at `medium` half or more
-    /// (docs/forensics.md). The bits that did not change since still place the frame.
+    /// `staleWeight` as much: it may still show its old value. That is what a grid that follows
+    /// the picture looks like after an encoder that drops small residuals (x264's faster presets):
+    /// the mark moves with the picture, so motion compensation carries last quarter's mark forward
+    /// for free, and the half-step change of a time-code bit is a residual of a level or two that
+    /// the dead zone quantises to nothing, until the grid's restart makes the whole mark afresh.
+    /// A copy at `-preset veryfast -crf 23` kept a fifth of such a change, one at `medium` half or
+    /// more (docs/forensics.md). The bits that did not change since still place the frame.
     static func contradiction(_ soft: [Float], _ second: Int, refresh: Int = 0) -> Float {
         var cost: Float = 0
         let n = soft.count
+        // The bits that changed since the last multiple of `refresh` (never past 0: k ≤ second).
         var stale = 0
         if refresh > 1 {
-            let period = 1 << n
-            for k in stride(from: 1, through: second % refresh, by: 1) { stale |= second ^ (((second - k) % period + period) % period) }
+            for k in stride(from: 1, through: second % refresh, by: 1) { stale |= second ^ (second - k) }
         }
         for (b, y) in soft.enumerated() {
             let bit = (second >> (n - 1 - b)) & 1
