@@ -39,6 +39,20 @@ final class AttachedMarkTests: XCTestCase {
         try WatermarkDetection(jobs: 2, quiet: true).run(input: path, key: try WatermarkKey(string: key))
     }
 
+    /// Marks the source attached at `strength`, cuts off its first `cut` seconds with a fast
+    /// re-encode (x264 veryfast CRF 23), and reads it: tracked, detected, the exact message.
+    private func readTrimmedCopy(strength: Float, cut: Double, name: String,
+                                 file: StaticString = #filePath, line: UInt = #line) throws -> DetectionReport {
+        let marked = try embed(attached: true, crf: 18, strength: strength, output: "\(name)-source.mp4")
+        let trimmed = try Self.clips.ffmpeg(["-ss", "\(cut)", "-i", marked, "-c:v", "libx264", "-preset", "veryfast", "-crf", "23"],
+                                            output: "\(name).mp4")
+        let report = try detect(trimmed)
+        XCTAssertTrue(report.tracked, file: file, line: line)
+        XCTAssertTrue(report.verdict.detected, "log10 p \(report.verdict.log10PValue)", file: file, line: line)
+        XCTAssertEqual(report.verdict.message, Self.message, file: file, line: line)
+        return report
+    }
+
     func testAttachedMarkSurvivesHeavyCompressionAndReadsTracked() throws {
         let marked = try embed(attached: true, crf: 18, output: "attached.mp4")
         let plain = try detect(marked)
@@ -68,14 +82,8 @@ final class AttachedMarkTests: XCTestCase {
     /// back on the frame (the original's next restart, `GridTracker.restartSeconds`) and reads
     /// everything from there; the frames before are unverifiable, not foreign.
     func testAttachedMarkIsReadFromTheFirstAnchorOfATrimmedCopy() throws {
-        let marked = try embed(attached: true, crf: 18, output: "attached-trim-source.mp4")
         let cut = 1.4
-        let trimmed = try Self.clips.ffmpeg(["-ss", "\(cut)", "-i", marked, "-c:v", "libx264", "-preset", "veryfast", "-crf", "23"],
-                                            output: "attached-trimmed.mp4")
-        let report = try detect(trimmed)
-        XCTAssertTrue(report.tracked)
-        XCTAssertTrue(report.verdict.detected, "log10 p \(report.verdict.log10PValue)")
-        XCTAssertEqual(report.verdict.message, Self.message)
+        let report = try readTrimmedCopy(strength: 1, cut: cut, name: "attached-trimmed")
         let frames = report.verdict.frames
         XCTAssertEqual(frames.count, 100 - Int(cut * 25))
         // From the anchor on (the original's next restart), every frame.
@@ -99,13 +107,7 @@ final class AttachedMarkTests: XCTestCase {
     /// A stronger mark reads at gain 1/strength: a trimmed copy's anchors are found under that
     /// gain too (before, only at gain 1, and such a copy read as foreign).
     func testStrongerAttachedMarkIsReadFromTheAnchorsOfATrimmedCopy() throws {
-        let marked = try embed(attached: true, crf: 18, strength: 1.4, output: "attached-strong.mp4")
-        let trimmed = try Self.clips.ffmpeg(["-ss", "1.4", "-i", marked, "-c:v", "libx264", "-preset", "veryfast", "-crf", "23"],
-                                            output: "attached-strong-trimmed.mp4")
-        let report = try detect(trimmed)
-        XCTAssertTrue(report.tracked)
-        XCTAssertTrue(report.verdict.detected, "log10 p \(report.verdict.log10PValue)")
-        XCTAssertEqual(report.verdict.message, Self.message)
+        let report = try readTrimmedCopy(strength: 1.4, cut: 1.4, name: "attached-strong-trimmed")
         XCTAssertEqual(Double(report.verdict.hypothesis.gain), 1 / 1.4, accuracy: 0.05)
         XCTAssertGreaterThanOrEqual(report.verdict.frames.filter(\.detected).count, report.verdict.frames.count / 2)
         XCTAssertFalse(report.forensics.segments.contains { $0.kind == .foreign }, "\(report.forensics.segments.map(\.kind))")
