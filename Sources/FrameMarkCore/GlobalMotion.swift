@@ -202,9 +202,7 @@ public enum GlobalMotionEstimator {
                 let X = Double(x) - cx
                 let qx = cx + s * X + m.dx
                 let x0 = min(Int(qx), w - 2), fx = Float(qx - Double(x0))
-                let top = cur[r0 + x0] + fx * (cur[r0 + x0 + 1] - cur[r0 + x0])
-                let bottom = cur[r1 + x0] + fx * (cur[r1 + x0 + 1] - cur[r1 + x0])
-                let r = Double(top + fy * (bottom - top) - prev[row + x])
+                let r = Double(bilinear(cur, r0 + x0, r1 + x0, fx, fy) - prev[row + x])
                 let gx = Double(prev[row + x + 1] - prev[row + x - 1]) * 0.5
                 let gy = Double(prev[row + x + w] - prev[row + x - w]) * 0.5
                 let j0 = gx * X + gy * Y
@@ -216,6 +214,14 @@ public enum GlobalMotionEstimator {
             e.count += columns.count
         }
         return e
+    }
+
+    /// `cur` between the pixels at `top` and `top + 1` and the row below (`bottom`), `fx` and `fy` of the way.
+    @inline(__always)
+    static func bilinear(_ cur: UnsafeBufferPointer<Float>, _ top: Int, _ bottom: Int, _ fx: Float, _ fy: Float) -> Float {
+        let upper = cur[top] + fx * (cur[top + 1] - cur[top])
+        let lower = cur[bottom] + fx * (cur[bottom + 1] - cur[bottom])
+        return upper + fy * (lower - upper)
     }
 
     /// The interior pixels p whose q = c + s(p − c) + t falls in [1, w − 2] × [1, h − 2], solved
@@ -248,9 +254,7 @@ public enum GlobalMotionEstimator {
             for x in columns {
                 let qx = cx + s * (Double(x) - cx) + m.dx
                 let x0 = min(Int(qx), w - 2), fx = Float(qx - Double(x0))
-                let top = cur[r0 + x0] + fx * (cur[r0 + x0 + 1] - cur[r0 + x0])
-                let bottom = cur[r1 + x0] + fx * (cur[r1 + x0 + 1] - cur[r1 + x0])
-                histogram[min(Int(abs(top + fy * (bottom - top) - prev[row + x]) * perLevel), bins)] += 1
+                histogram[min(Int(abs(bilinear(cur, r0 + x0, r1 + x0, fx, fy) - prev[row + x]) * perLevel), bins)] += 1
             }
         }
         let half = (rows.count * columns.count + 1) / 2
