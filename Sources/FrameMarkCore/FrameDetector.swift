@@ -7,7 +7,7 @@ public struct FrameObservation: Sendable {
     let turned: [Float]
     /// The picture's detail at the grid's scale: RMS of the high-passed grid, in 8-bit luma levels.
     /// Black, flat and faded frames are near 0; they cannot carry a mark.
-    let detail: Float
+    public let detail: Float
 }
 
 /// Measures frames for the mark of one key; safe to call from several threads.

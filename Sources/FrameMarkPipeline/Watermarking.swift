@@ -99,21 +99,23 @@ public struct WatermarkDetection {
     public func run(input: String, key: WatermarkKey) throws -> DetectionReport {
         let start = Date()
         let detector = FrameDetector(layout: WatermarkLayout(key: key))
-        // The frame-fixed grid (the default mark) is read first. A mark whose grid follows the
-        // picture (`embed --attached`) does not read on it: when that read leaves frames
-        // unexplained, the file is read again with the grid that follows the picture (per frame
-        // the motion from the frame before, the anchors where the grid is back home, and the
-        // frame at its planned geometry, in one pass), and the better read is kept.
-        var (verdict, video) = try read(input, detector)
+        // One decode, two reads: the frame-fixed grid (the default mark) and the grid that
+        // follows the picture (`embed --attached`). A read that clearly loses on the first frames
+        // is given up (`Race`), so a marked file costs about one read. When both run to the end,
+        // the fixed read is kept unless it leaves frames unexplained and the tracked one
+        // explains the clip better.
+        let reads = try readBoth(input, detector)
+        let video = reads.video
+        var verdict = reads.fixed
         var tracked = false
-        if Self.worthAnotherRead(verdict) {
-            var (second, steps, anchors, geometries) = try readTracked(input, detector, hypotheses: Self.anchorHypotheses + [verdict.hypothesis])
-            for (i, unknown) in GridPlan.unplaced(steps, anchors: anchors, width: video.width, height: video.height).enumerated()
+        if reads.dropped != .tracked && (reads.dropped == .fixed || Self.worthAnotherRead(verdict)) {
+            var second = reads.tracked
+            for (i, unknown) in GridPlan.unplaced(reads.steps, anchors: reads.anchors, width: video.width, height: video.height).enumerated()
                 where i < second.frames.count {
                 second.frames[i].gridUnknown = unknown
-                second.frames[i].gridPlacement = GridPlacement(geometries[i], width: video.width, height: video.height)
+                second.frames[i].gridPlacement = GridPlacement(reads.geometries[i], width: video.width, height: video.height)
             }
-            if Self.prefersTracked(second, over: verdict) {
+            if reads.dropped == .fixed || Self.prefersTracked(second, over: verdict) {
                 verdict = second
                 tracked = true
             }
@@ -160,11 +162,12 @@ public struct WatermarkDetection {
     /// The hypotheses a frame's pilots are scored under, at home, to find anchors: every
     /// orientation, inverted or not, at gain 1 and no tone curve (a copy flipped or inverted
     /// after its start was cut off still shows its anchors), and upright at every gain (a mark
-    /// made at another `--strength` reads at gain 1/strength, and 20% off reads nothing), besides
-    /// the fixed read's choice.
+    /// made at another `--strength` reads at gain 1/strength, and 20% off reads nothing), and
+    /// upright at gain 1 under every tone curve (a copy whose gamma was changed). They are scored
+    /// in the one pass that also reads the frame-fixed grid, before any clip hypothesis is known.
     static let anchorHypotheses: [Hypothesis] = (0..<Orientation.allCases.count).flatMap { o in
         [false, true].map { Hypothesis(orientationIndex: o, inverted: $0) }
-    } + Hypothesis.uprightGains.filter { $0.gain != 1 }
+    } + Hypothesis.uprightGains.filter { $0.gain != 1 } + Hypothesis.uprightTones.filter { $0.tone != 1 }
 
     /// A pilot z-score, read at `GridTracker.home`, at which a frame is taken as an anchor
     /// (`GridPlan`): the embedder's grid is back there. About 3·10⁻⁷ per frame and hypothesis by
@@ -172,26 +175,57 @@ public struct WatermarkDetection {
     static let anchorScore = 5.0
     static let anchorJump = 3.0
 
-    /// One pass over the file on the frame-fixed grid: every frame observed on the worker pool,
-    /// then the clip analysed.
-    private func read(_ input: String, _ detector: FrameDetector) throws -> (verdict: ClipVerdict, video: VideoInfo) {
-        let reader = try MediaReader(path: input)
-        let video = reader.video
-        let pool = OrderedWorkerPool<Frame, (FrameObservation, Double, Void)>(width: jobs, maxInFlight: 2 * jobs + 2) { frame, _ in
-            (frame.withLuma { detector.observe($0) }, video.secondsFromStart(frame.pts ?? 0), ())
+    /// The two reads of one pass.
+    enum Read: Sendable { case fixed, tracked }
+
+    /// Which read to give up, decided in frame order from the frames seen so far: once
+    /// `decisionFrames` frames with detail are in, a read whose frames pass a quick test (a pilot
+    /// score of at least `raceScore` under one of the anchor hypotheses) in half of them, while
+    /// the other's pass in at most a tenth as many, wins, and the other is dropped. Unmarked
+    /// footage keeps both to the end (a frame passes by chance about once in a thousand); so does
+    /// heavy compression, where few frames pass, and the clip verdicts decide as for two full
+    /// reads. Either way each read's p-value carries its share of the false-positive rate.
+    struct Race: Sendable {
+        static let decisionFrames = 10
+        private(set) var dropped: Read?
+        private var frames = 0, fixedPasses = 0, trackedPasses = 0
+
+        mutating func record(fixed: Bool, tracked: Bool) {
+            guard dropped == nil else { return }
+            frames += 1
+            if fixed { fixedPasses += 1 }
+            if tracked { trackedPasses += 1 }
+            guard frames >= Self.decisionFrames else { return }
+            if 2 * fixedPasses >= frames && 10 * trackedPasses <= fixedPasses { dropped = .tracked }
+            if 2 * trackedPasses >= frames && 10 * fixedPasses <= trackedPasses { dropped = .fixed }
         }
-        return (try analyse(reader, pool, detector, label: "detect").verdict, video)
     }
 
-    /// One pass over the file with the grid following the picture (`GridPlan`): per frame, in
-    /// parallel, the motion plane and the pilots' scores read at home (under each of
-    /// `hypotheses`); in frame order, the motion fit and the frame's geometry (an anchor is a
-    /// score of at least `anchorScore`, `anchorJump` above the frame before's); in parallel
-    /// again, the frame observed at that geometry. Returns the motion and anchors too.
-    private func readTracked(_ input: String, _ detector: FrameDetector, hypotheses: [Hypothesis])
-        throws -> (verdict: ClipVerdict, steps: [GridPlan.Step], anchors: Set<Int>, geometries: [GlobalMotion]) {
+    /// The quick test of `Race`: a frame's best pilot score. z ≥ 4 is about 3·10⁻⁵ per
+    /// hypothesis by chance.
+    static let raceScore = 4.0
+    static func passes(_ scores: [Double]) -> Bool { (scores.max() ?? 0) >= raceScore }
+
+    /// What one frame gives the reads still running (nil: given up before this frame).
+    private struct FrameReads: Sendable {
+        var fixed: FrameObservation?, tracked: FrameObservation?, time: Double
+        var fixedPass = false, trackedPass = false
+        var step: GridPlan.Step, anchor = false, geometry = GridTracker.home
+    }
+
+    /// One pass over the file, reading every frame on both grids. Per frame, in parallel: the
+    /// frame on the frame-fixed grid, the motion plane and the pilots' scores read at home (under
+    /// `anchorHypotheses`). In frame order: handing on the motion plane; then, after the motion
+    /// fit (in parallel), the frame's geometry by the plan (`GridPlan`; an anchor is a score of at
+    /// least `anchorScore`, `anchorJump` above the frame before's). In parallel again, the frame
+    /// observed at that geometry. Returns both clip verdicts (the dropped one's incomplete), and
+    /// the motion and anchors.
+    private func readBoth(_ input: String, _ detector: FrameDetector) throws
+        -> (fixed: ClipVerdict, tracked: ClipVerdict, dropped: Read?, video: VideoInfo,
+            steps: [GridPlan.Step], anchors: Set<Int>, geometries: [GlobalMotion]) {
         let reader = try MediaReader(path: input)
         let video = reader.video
+        let hypotheses = Self.anchorHypotheses
         struct State: Sendable {
             var lastScores: [Double]? = nil, planner: GridPlan.Planner
         }
@@ -201,10 +235,23 @@ public struct WatermarkDetection {
         let handOn = Turnstile(), planning = Turnstile()
         let previous = Mutex<MotionPlane?>(nil)
         let state = Mutex(State(planner: GridPlan.Planner(width: video.width, height: video.height)))
-        let pool = OrderedWorkerPool<Frame, (FrameObservation, Double, (step: GridPlan.Step, anchor: Bool, geometry: GlobalMotion))>(width: jobs, maxInFlight: 2 * jobs + 2) { frame, index in
+        let race = Mutex(Race())
+        let pool = OrderedWorkerPool<Frame, FrameReads>(width: jobs, maxInFlight: 2 * jobs + 2) { frame, index in
+            let dropped = race.withLock { $0.dropped }
+            let time = video.secondsFromStart(frame.pts ?? 0)
+            var reads = FrameReads(fixed: nil, tracked: nil, time: time, step: GridPlan.Step(timeSeconds: time, fit: nil))
+            if dropped != .fixed {
+                let fixed = frame.withLuma { detector.observe($0) }
+                reads.fixed = fixed
+                if dropped == nil { reads.fixedPass = Self.passes(detector.pilotScores(fixed, under: hypotheses)) }
+            }
+            guard dropped != .tracked else {
+                handOn.skip(index)
+                planning.skip(index)
+                return reads
+            }
             let (plane, home) = frame.withLuma { (MotionPlane($0), detector.observe($0, geometry: GridTracker.home)) }
             let scores = detector.pilotScores(home, under: hypotheses)
-            let time = video.secondsFromStart(frame.pts ?? 0)
             let last = handOn.pass(index) { previous.withLock { p in defer { p = plane }; return p } }
             var fit: (motion: GlobalMotion, residual: Double)?
             if let last, last.width == plane.width, last.height == plane.height {
@@ -224,33 +271,41 @@ public struct WatermarkDetection {
                     return (s.planner.next(step, anchor: anchor), step, anchor)
                 }
             }
-            let observation = geometry == GridTracker.home ? home : frame.withLuma { detector.observe($0, geometry: geometry) }
-            return (observation, time, (step, anchor, geometry))
-        }
-        let (verdict, extras) = try analyse(reader, pool, detector, label: "detect (tracked)")
-        return (verdict, extras.map { $0.step }, Set(extras.indices.filter { extras[$0].anchor }), extras.map { $0.geometry })
-    }
-
-    /// Feeds a pool's observations to a clip analyser in frame order, with progress; `Extra` is
-    /// whatever else the stage returns per frame, collected in order.
-    private func analyse<Extra>(_ reader: MediaReader, _ pool: OrderedWorkerPool<Frame, (FrameObservation, Double, Extra)>,
-                                _ detector: FrameDetector, label: String) throws -> (verdict: ClipVerdict, extras: [Extra]) {
-        let analyzer = ClipAnalyzer(detector: detector)
-        let progress = ProgressMeter(label: label, total: reader.video.expectedFrames, quiet: quiet)
-        var extras: [Extra] = []
-        func take(_ results: [(FrameObservation, Double, Extra)]) {
-            for (observation, time, extra) in results {
-                analyzer.add(observation, index: extras.count, timeSeconds: time)
-                extras.append(extra)
+            if geometry == GridTracker.home {
+                reads.tracked = home
+                reads.trackedPass = Self.passes(scores)
+            } else {
+                let observation = frame.withLuma { detector.observe($0, geometry: geometry) }
+                reads.tracked = observation
+                if dropped == nil { reads.trackedPass = Self.passes(detector.pilotScores(observation, under: hypotheses)) }
             }
-            progress.update(extras.count)
+            (reads.step, reads.anchor, reads.geometry) = (step, anchor, geometry)
+            return reads
+        }
+        let fixedAnalyzer = ClipAnalyzer(detector: detector), trackedAnalyzer = ClipAnalyzer(detector: detector)
+        let progress = ProgressMeter(label: "detect", total: video.expectedFrames, quiet: quiet)
+        var steps: [GridPlan.Step] = [], anchors = Set<Int>(), geometries: [GlobalMotion] = []
+        func take(_ results: [FrameReads]) {
+            for r in results {
+                // A read given up stops taking frames, even those already read in flight.
+                let dropped = race.withLock { $0.dropped }
+                if let fixed = r.fixed, dropped != .fixed { fixedAnalyzer.add(fixed, index: steps.count, timeSeconds: r.time) }
+                if let tracked = r.tracked, dropped != .tracked { trackedAnalyzer.add(tracked, index: steps.count, timeSeconds: r.time) }
+                if let detail = (r.fixed ?? r.tracked)?.detail, detail >= WatermarkDesign.minimumDetail {
+                    race.withLock { $0.record(fixed: r.fixedPass, tracked: r.trackedPass) }
+                }
+                if r.anchor { anchors.insert(steps.count) }
+                steps.append(r.step)
+                geometries.append(r.geometry)
+            }
+            progress.update(steps.count)
         }
         while let item = try reader.next() {
             if case .frame(let frame) = item { take(try pool.submit(frame)) }
         }
         take(try pool.finish())
-        progress.finish(extras.count)
-        return (analyzer.finish(), extras)
+        progress.finish(steps.count)
+        return (fixedAnalyzer.finish(), trackedAnalyzer.finish(), race.withLock { $0.dropped }, video, steps, anchors, geometries)
     }
 
     /// The typical time between frames: the median step of the timestamps, else the stream's rate.
