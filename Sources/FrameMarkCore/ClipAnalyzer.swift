@@ -473,15 +473,14 @@ public final class ClipAnalyzer {
         let (clipGainStatistic, terms) = statistic(reading, known, factor: 1)
         let table = tailTable(terms)
         var raw = table.log10Tail(Double(clipGainStatistic))
-        // A frame clearly marked at the clip's gain needs no search (reporting 2·p1 then is only
-        // more conservative than 2·min(p1, n·p2)).
-        if l.codedMessage != nil && raw > -6 {
+        // Every frame is searched, however clearly marked at the clip's gain: its lattice errors are
+        // the evidence of a local edit, and at the clip's gain a box painted over part of a frame
+        // (which changes its contrast) scatters them over the whole picture.
+        if l.codedMessage != nil {
             let best = Self.bestGainFactor { statistic(reading, known, factor: $0).statistic }
             let local = table.log10Tail(Double(best.statistic)) + log10(Double(Self.frameGainFactors.count))
             if local < raw { phases = phasesOf(projections, factor: best.factor) }
             raw = min(raw, local) + log10(2)
-        } else if l.codedMessage != nil {
-            raw += log10(2)
         }
         // The pilots chose the hypothesis; the message's projections took no part in the choice
         // and have dithers of their own, so a test on them alone needs no correction for it.

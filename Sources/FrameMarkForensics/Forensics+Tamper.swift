@@ -17,18 +17,18 @@ extension Forensics {
                 var sum = [Float](repeating: 0, count: locator.projectionCount)
                 var window = [[Float]?]()
                 for f in run.startFrame..<run.endFrame {
-                    let e = editEvidence(frames[f], model)
+                    let e = editEvidence(frames[f], model, locator)
                     window.append(e)
                     if let e { for p in sum.indices { sum[p] += e[p] } }
                 }
                 var tampered = run
                 let best = Self.bestBox(locator, sum)
                 let region = locator.refinedRegion(around: best.box, evidence: sum)
-                tampered.regions = [region.placed(frames[(run.startFrame + run.endFrame) / 2].gridPlacement)]
+                tampered.regions = [region]
                 let c = max(1, window.compactMap { $0 }.count)
                 tampered.confidence = 1 - exp(-Double(max(0, best.score / Float(c))))
                 for (k, e) in window.enumerated() {
-                    report.frames[run.startFrame + k].regions = [region.placed(frames[run.startFrame + k].gridPlacement)]
+                    report.frames[run.startFrame + k].regions = [region]
                     if let e { report.heatMaps[run.startFrame + k] = locator.blockMap(e) }
                 }
                 out.append(tampered)
@@ -38,7 +38,7 @@ extension Forensics {
             let count = run.frameCount
             // Every frame of marked footage counts, detected on its own or not: the frames whose
             // mark is gone in part are the ones that fail alone.
-            let evidence: [[Float]?] = (run.startFrame..<run.endFrame).map { editEvidence(frames[$0], model) }
+            let evidence: [[Float]?] = (run.startFrame..<run.endFrame).map { editEvidence(frames[$0], model, locator) }
             // Per frame: the evidence pooled over its window, and the best box's score per pooled frame.
             let pooled = UnsafeMutableBufferPointer<(score: Float, box: Int, frames: Int)>.allocate(capacity: count)
             defer { pooled.deallocate() }
@@ -93,11 +93,11 @@ extension Forensics {
                     let region = locator.refinedRegion(around: best.box, evidence: sum)
                     var tampered = Self.piece(of: run, i..<j, frames: frames, d: d)
                     tampered.kind = .tampered
-                    tampered.regions = [region.placed(frames[run.startFrame + (i + j) / 2].gridPlacement)]
+                    tampered.regions = [region]
                     tampered.confidence = 1 - exp(-Double(max(0, best.score / Float(max(c, 1)) - tamperThreshold)))
                     out.append(tampered)
                     for k in i..<j {
-                        report.frames[run.startFrame + k].regions = [region.placed(frames[run.startFrame + k].gridPlacement)]
+                        report.frames[run.startFrame + k].regions = [region]
                         var window = [Float](repeating: 0, count: locator.projectionCount)
                         var n = 0
                         for m in max(i, k - w)..<min(j, k + w + 1) { if let e = evidence[m] { for p in window.indices { window[p] += e[p] }; n += 1 } }
@@ -112,13 +112,13 @@ extension Forensics {
         return out
     }
 
-    /// A frame's evidence of an edit, per projection: none from a flat frame, nor from one whose
-    /// grid could not be placed (a copy cut off before the grid's next restart, `GridPlan`): read
-    /// a little off the embedder's grid, its lattice errors grow towards the edges as if a
-    /// border had been painted over.
-    func editEvidence(_ frame: FrameVerdict, _ model: ErrorModel) -> [Float]? {
-        guard frame.detail >= flatDetail, !frame.gridUnknown else { return nil }
-        return frame.latticeErrors.map(model.evidence)
+    /// A frame's evidence of an edit, per projection of the frame-fixed grid (`TamperLocator.framed`):
+    /// none from a flat frame, nor from one whose grid could not be placed (a copy cut off before
+    /// the grid's next restart, `GridPlan`): read a little off the embedder's grid, its lattice
+    /// errors grow towards the edges as if a border had been painted over.
+    func editEvidence(_ frame: FrameVerdict, _ model: ErrorModel, _ locator: TamperLocator) -> [Float]? {
+        guard frame.detail >= flatDetail, !frame.gridUnknown, let errors = frame.latticeErrors else { return nil }
+        return locator.framed(model.evidence(errors), frame.gridPlacement)
     }
 
     /// The stretch near `flagged` (each end moved by at most `slack` frames, within `limits`)

@@ -269,8 +269,9 @@ public struct Forensics: Sendable {
                 }
                 // The frame's time code, re-read at the window's gain from the projections clear of the box.
                 if let v = frames[k].timeCoordinates, let map {
+                    let placement = frames[k].gridPlacement
                     frames[k].timeSoft = Self.timeSoft(v, map: map, factor: test.factor,
-                                                       clear: { cell in test.box.map { !(locator?.contains(cell: cell, box: $0) ?? false) } ?? true })
+                                                       clear: { cell in test.box.map { !(locator?.contains(cell: cell, box: $0, placement: placement) ?? false) } ?? true })
                     recovered.insert(k)
                 }
             }
@@ -310,17 +311,19 @@ public struct Forensics: Sendable {
     /// box the test is exact, so × the number of boxes (and of gain factors and hypotheses).
     static func pooledTestOutsideEdit(_ window: ArraySlice<FrameVerdict>, offsets: [Float], factor: Float,
                                       locator: TamperLocator, model: ErrorModel) -> (log10P: Double, factor: Float, box: Int) {
-        let coordinates = window.compactMap(\.latticeCoordinates)
-        guard !coordinates.isEmpty else { return (0, factor, 0) }
+        let read = window.compactMap { f in f.latticeCoordinates.map { (v: $0, placement: f.gridPlacement) } }
+        guard !read.isEmpty else { return (0, factor, 0) }
+        // The box is found in the frame (each frame's evidence moved there from its grid), and
+        // each frame leaves out its own grid's projections that lie in it.
         var evidence = [Float](repeating: 0, count: offsets.count)
-        for v in coordinates {
-            let e = model.evidence(errors(v, offsets, factor: factor))
+        for (v, placement) in read {
+            let e = locator.framed(model.evidence(errors(v, offsets, factor: factor)), placement)
             for p in evidence.indices { evidence[p] += e[p] }
         }
         let box = bestBox(locator, evidence).box
         var re = [Double](repeating: 0, count: offsets.count), im = re
-        for v in coordinates {
-            for p in offsets.indices where !locator.touches(p, box: box) {
+        for (v, placement) in read {
+            for p in offsets.indices where !locator.touches(p, box: box, placement: placement) {
                 let phase = 2 * Float.pi * (factor * v[p] - offsets[p])
                 re[p] += Double(cos(phase))
                 im[p] += Double(sin(phase))

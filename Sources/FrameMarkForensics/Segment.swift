@@ -28,15 +28,6 @@ public struct Region: Sendable, Equatable, CustomStringConvertible {
 
     public var area: Double { w * h }
 
-    /// The box as it lies in a frame whose grid sits at `placement` (the box was found on the
-    /// grid), clipped to the frame; unchanged without one.
-    public func placed(_ placement: GridPlacement?) -> Region {
-        guard let placement else { return self }
-        let a = placement.map(x: x, y: y), b = placement.map(x: x + w, y: y + h)
-        let x0 = min(max(a.x, 0), 1), y0 = min(max(a.y, 0), 1), x1 = min(max(b.x, 0), 1), y1 = min(max(b.y, 0), 1)
-        return Region(x: x0, y: y0, w: max(0, x1 - x0), h: max(0, y1 - y0))
-    }
-
     /// Intersection over union with another box.
     public func iou(_ other: Region) -> Double {
         let ix = max(0, min(x + w, other.x + other.w) - max(x, other.x))

@@ -26,6 +26,10 @@ struct TamperLocator {
     let blockProjections: [[Int]]
     let projectionCount: Int
     private let map: ProjectionMap
+    /// Per grid cell, the known-bit projection it belongs to (-1: a time-code projection's).
+    private let owner: [Int32]
+    /// Per known-bit projection, its cells' mean centre in fractions of the grid.
+    private let centres: [(x: Double, y: Double)]
 
     init(map: ProjectionMap) {
         self.map = map
@@ -44,6 +48,20 @@ struct TamperLocator {
             }
         }
         blockProjections = perBlock
+        var owner = [Int32](repeating: -1, count: map.gridWidth * map.gridHeight)
+        var centres = [(x: Double, y: Double)](repeating: (0, 0), count: projectionCount)
+        for p in 0..<projectionCount {
+            var sx = 0.0, sy = 0.0
+            for j in 0..<map.cellsPerProjection {
+                let c = Int(map.cells[p * map.cellsPerProjection + j])
+                owner[c] = Int32(p)
+                sx += (Double(c % map.gridWidth) + 0.5) / Double(map.gridWidth)
+                sy += (Double(c / map.gridWidth) + 0.5) / Double(map.gridHeight)
+            }
+            centres[p] = (sx / Double(map.cellsPerProjection), sy / Double(map.cellsPerProjection))
+        }
+        self.owner = owner
+        self.centres = centres
         var boxes: [(Int, Int, Int, Int)] = []
         for y0 in 0..<blockRows { for y1 in (y0 + 1)...blockRows { for x0 in 0..<blockColumns { for x1 in (x0 + 1)...blockColumns {
             boxes.append((x0, y0, x1, y1))
@@ -73,6 +91,39 @@ struct TamperLocator {
                 }
             }
         }
+    }
+
+    /// A frame's evidence moved from the grid it was read on (`placement`: a grid that follows the
+    /// picture) to the frame-fixed grid, which is the frame itself: each projection of the fixed
+    /// grid takes the evidence of the read grid's projection under its centre, none where that is
+    /// a time-code projection or off the grid. An edit stays put in the frame while the grid moves
+    /// over it, so evidence pooled over frames must be pooled where the edit is, in the frame.
+    func framed(_ evidence: [Float], _ placement: GridPlacement?) -> [Float] {
+        guard let placement else { return evidence }
+        let gw = map.gridWidth, gh = map.gridHeight
+        return centres.map { c in
+            let x = 0.5 + (c.x - 0.5 - placement.shiftX) / placement.scale
+            let y = 0.5 + (c.y - 0.5 - placement.shiftY) / placement.scale
+            guard x >= 0, y >= 0, x < 1, y < 1 else { return 0 }
+            let o = owner[min(gh - 1, Int(y * Double(gh))) * gw + min(gw - 1, Int(x * Double(gw)))]
+            return o >= 0 ? evidence[Int(o)] : 0
+        }
+    }
+
+    /// Whether grid cell `c` of a grid at `placement` lies in box `k` of the frame.
+    func contains(cell c: Int32, box k: Int, placement: GridPlacement?) -> Bool {
+        guard let placement else { return contains(cell: c, box: k) }
+        let gw = map.gridWidth, gh = map.gridHeight
+        let f = placement.map(x: (Double(Int(c) % gw) + 0.5) / Double(gw), y: (Double(Int(c) / gw) + 0.5) / Double(gh))
+        guard f.x >= 0, f.y >= 0, f.x < 1, f.y < 1 else { return false }
+        return contains(cell: Int32(min(gh - 1, Int(f.y * Double(gh))) * gw + min(gw - 1, Int(f.x * Double(gw)))), box: k)
+    }
+
+    /// Whether projection `p` of a grid at `placement` has a cell in box `k` of the frame.
+    func touches(_ p: Int, box k: Int, placement: GridPlacement?) -> Bool {
+        guard placement != nil else { return touches(p, box: k) }
+        let n = map.cellsPerProjection
+        return (0..<n).contains { contains(cell: map.cells[p * n + $0], box: k, placement: placement) }
     }
 
     /// Whether grid cell `c` lies in box `k`.
