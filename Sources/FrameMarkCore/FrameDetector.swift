@@ -56,24 +56,39 @@ public final class FrameDetector: Sendable {
     /// Normalised projections (projectionCount values) of one orientation of a frame, after
     /// undoing tone curve `tone` (a gamma, see `Hypothesis.tones`).
     func projections(upright: [Float], turned: [Float], orientation o: Int, tone: Float) -> [Float] {
-        let orientation = Orientation.allCases[o]
-        let (w, h) = orientation.swapsAxes ? (layout.gridHeight, layout.gridWidth) : (layout.gridWidth, layout.gridHeight)
-        var grid = orientation.swapsAxes ? turned : upright
+        projections(filtered(upright: upright, turned: turned, swapsAxes: Orientation.allCases[o].swapsAxes, tone: tone), orientation: o)
+    }
+
+    /// A frame's grid under a tone curve, high-passed, and its scale: the same for every
+    /// orientation that keeps the axes (they differ only in which cells make a projection), and
+    /// for every one that swaps them.
+    struct Filtered {
+        let highPassed: [Float]
+        let scale: Float
+    }
+
+    func filtered(upright: [Float], turned: [Float], swapsAxes: Bool, tone: Float) -> Filtered {
+        let (w, h) = swapsAxes ? (layout.gridHeight, layout.gridWidth) : (layout.gridWidth, layout.gridHeight)
+        var grid = swapsAxes ? turned : upright
         GridFilter.fillOutside(&grid)
         if tone != 1 {
             for c in grid.indices { grid[c] = 255 * pow(max(grid[c], 0) / 255, tone) }
         }
         var scratch = [Float](repeating: 0, count: grid.count)
         var hp = [Float](repeating: 0, count: grid.count)
-        var out = [Float](repeating: 0, count: layout.projectionCount)
         let scale = grid.withUnsafeBufferPointer { GridFilter.scale($0) }
         grid.withUnsafeBufferPointer { g in
             scratch.withUnsafeMutableBufferPointer { s in
                 hp.withUnsafeMutableBufferPointer { GridFilter.highPass(g, width: w, height: h, radius: WatermarkDesign.highPassRadius, scratch: s, out: $0) }
             }
         }
-        hp.withUnsafeBufferPointer { g in
-            out.withUnsafeMutableBufferPointer { layout.project(g, cellMap: layout.orientedCells[o], scale: scale, into: $0) }
+        return Filtered(highPassed: hp, scale: scale)
+    }
+
+    func projections(_ f: Filtered, orientation o: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: layout.projectionCount)
+        f.highPassed.withUnsafeBufferPointer { g in
+            out.withUnsafeMutableBufferPointer { layout.project(g, cellMap: layout.orientedCells[o], scale: f.scale, into: $0) }
         }
         return out
     }
@@ -106,18 +121,27 @@ public final class FrameDetector: Sendable {
 
     /// The pilots' z-score of a frame on its own under each of `hypotheses`: Σ cos(bit phase −
     /// π·bit) over the pilots not erased, over √(n/2) (about N(0, 1) without the mark). Each
-    /// orientation and tone curve is measured once. Finds the frames where a grid that follows
-    /// the picture is back on the frame (`GridPlan`'s anchors).
+    /// orientation and tone curve is measured once, each tone curve high-passed once per axis
+    /// order. Finds the frames where a grid that follows the picture is back on the frame
+    /// (`GridPlan`'s anchors), and which grid a clip is marked on (`WatermarkDetection.Race`).
     public func pilotScores(_ observation: FrameObservation, under hypotheses: [Hypothesis]) -> [Double] {
         var measured: [(o: Int, tone: Float, p: [Float], erased: [Bool])] = []
+        var filteredGrids: [(swaps: Bool, tone: Float, grid: Filtered)] = []
         return hypotheses.map { h in
             let o = Orientation.allCases.firstIndex(of: h.orientation) ?? 0
             let m: (o: Int, tone: Float, p: [Float], erased: [Bool])
             if let known = measured.first(where: { $0.o == o && $0.tone == h.tone }) {
                 m = known
             } else {
-                m = (o, h.tone, projections(upright: observation.upright, turned: observation.turned, orientation: o, tone: h.tone),
-                     erasures(upright: observation.upright, turned: observation.turned, orientation: o))
+                let swaps = h.orientation.swapsAxes
+                let grid: Filtered
+                if let known = filteredGrids.first(where: { $0.swaps == swaps && $0.tone == h.tone }) {
+                    grid = known.grid
+                } else {
+                    grid = filtered(upright: observation.upright, turned: observation.turned, swapsAxes: swaps, tone: h.tone)
+                    filteredGrids.append((swaps, h.tone, grid))
+                }
+                m = (o, h.tone, projections(grid, orientation: o), erasures(upright: observation.upright, turned: observation.turned, orientation: o))
                 measured.append(m)
             }
             var sum = 0.0, n = 0

@@ -24,6 +24,10 @@ struct TamperLocator {
     private let touch: [Float]
     /// Per block: the projections with a cell in it.
     let blockProjections: [[Int]]
+    /// Per projection, the rectangle of blocks it has cells in (inclusive), when every
+    /// projection's blocks make one (local blocks do): box scores then come from prefix sums.
+    private let blockRects: [(x0: Int, y0: Int, x1: Int, y1: Int)]?
+    var scoresByPrefixSums: Bool { blockRects != nil }
     let projectionCount: Int
     private let map: ProjectionMap
     /// Per grid cell, the known-bit projection it belongs to (-1: a time-code projection's).
@@ -48,6 +52,17 @@ struct TamperLocator {
             }
         }
         blockProjections = perBlock
+        var rects: [(x0: Int, y0: Int, x1: Int, y1: Int)] = []
+        var rectangular = true
+        let columns = blockColumns
+        for blocks in blocksOf {
+            let xs = blocks.map { $0 % columns }, ys = blocks.map { $0 / columns }
+            let rect = (x0: xs.min() ?? 0, y0: ys.min() ?? 0, x1: xs.max() ?? 0, y1: ys.max() ?? 0)
+            let area: Int = (rect.x1 - rect.x0 + 1) * (rect.y1 - rect.y0 + 1)
+            if area != blocks.count { rectangular = false }
+            rects.append(rect)
+        }
+        blockRects = rectangular ? rects : nil
         var owner = [Int32](repeating: -1, count: map.gridWidth * map.gridHeight)
         var centres = [(x: Double, y: Double)](repeating: (0, 0), count: projectionCount)
         for p in 0..<projectionCount {
@@ -81,6 +96,11 @@ struct TamperLocator {
 
     /// Adds the box scores of one frame's projection evidence to `scores` (one per box).
     func addBoxScores(_ evidence: [Float], into scores: inout [Float]) {
+        if let blockRects { addBoxScores(evidence, rects: blockRects, into: &scores) } else { addBoxScoresByTouch(evidence, into: &scores) }
+    }
+
+    /// The same, projection by projection through the touch table.
+    func addBoxScoresByTouch(_ evidence: [Float], into scores: inout [Float]) {
         let n = boxes.count
         touch.withUnsafeBufferPointer { t in
             scores.withUnsafeMutableBufferPointer { s in
@@ -124,6 +144,52 @@ struct TamperLocator {
         guard placement != nil else { return touches(p, box: k) }
         let n = map.cellsPerProjection
         return (0..<n).contains { contains(cell: map.cells[p * n + $0], box: k, placement: placement) }
+    }
+
+    /// The same from prefix sums: a box [X0, X1) × [Y0, Y1) of blocks touches every projection
+    /// but those wholly left of it (x1 < X0), right of it (x0 ≥ X1), above or below it; left and
+    /// right exclude each other, as do above and below, so what the box misses is the four sides
+    /// less the four corners where two of them meet. O(boxes + projections) instead of their product.
+    private func addBoxScores(_ evidence: [Float], rects: [(x0: Int, y0: Int, x1: Int, y1: Int)], into scores: inout [Float]) {
+        let c = blockColumns + 1, r = blockRows + 1
+        var total = 0.0
+        // Counts by edge: left[X] sums x1 < X (built from x1 + 1 ≤ X), right[X] sums x0 ≥ X; the
+        // corner tables are 2-D, indexed [X * r + Y].
+        var left = [Double](repeating: 0, count: c), right = left, above = [Double](repeating: 0, count: r), below = above
+        var leftAbove = [Double](repeating: 0, count: c * r), leftBelow = leftAbove, rightAbove = leftAbove, rightBelow = leftAbove
+        for (p, rect) in rects.enumerated() {
+            let l = Double(evidence[p])
+            total += l
+            left[rect.x1 + 1] += l; right[rect.x0] += l; above[rect.y1 + 1] += l; below[rect.y0] += l
+            leftAbove[(rect.x1 + 1) * r + rect.y1 + 1] += l; leftBelow[(rect.x1 + 1) * r + rect.y0] += l
+            rightAbove[rect.x0 * r + rect.y1 + 1] += l; rightBelow[rect.x0 * r + rect.y0] += l
+        }
+        // Running sums along each axis: up for the x1 + 1 ≤ X (y1 + 1 ≤ Y) sides, down for x0 ≥ X (y0 ≥ Y).
+        func run(_ t: inout [Double], count n: Int, stride k: Int, lines: Int, lineStride: Int, up: Bool) {
+            for line in 0..<lines {
+                let base = line * lineStride
+                if up { for i in 1..<n { t[base + i * k] += t[base + (i - 1) * k] } }
+                else { for i in stride(from: n - 2, through: 0, by: -1) { t[base + i * k] += t[base + (i + 1) * k] } }
+            }
+        }
+        run(&left, count: c, stride: 1, lines: 1, lineStride: 0, up: true)
+        run(&right, count: c, stride: 1, lines: 1, lineStride: 0, up: false)
+        run(&above, count: r, stride: 1, lines: 1, lineStride: 0, up: true)
+        run(&below, count: r, stride: 1, lines: 1, lineStride: 0, up: false)
+        // Corner tables [X * r + Y]: along X (stride r, one line per Y), then along Y (stride 1, one line per X).
+        func corner(_ t: inout [Double], xUp: Bool, yUp: Bool) {
+            run(&t, count: c, stride: r, lines: r, lineStride: 1, up: xUp)
+            run(&t, count: r, stride: 1, lines: c, lineStride: r, up: yUp)
+        }
+        corner(&leftAbove, xUp: true, yUp: true)
+        corner(&leftBelow, xUp: true, yUp: false)
+        corner(&rightAbove, xUp: false, yUp: true)
+        corner(&rightBelow, xUp: false, yUp: false)
+        for (k, b) in boxes.enumerated() {
+            let missed = left[b.x0] + right[b.x1] + above[b.y0] + below[b.y1]
+                - leftAbove[b.x0 * r + b.y0] - leftBelow[b.x0 * r + b.y1] - rightAbove[b.x1 * r + b.y0] - rightBelow[b.x1 * r + b.y1]
+            scores[k] += Float(total - missed)
+        }
     }
 
     /// Whether grid cell `c` lies in box `k`.

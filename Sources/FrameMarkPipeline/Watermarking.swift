@@ -186,7 +186,7 @@ public struct WatermarkDetection {
     /// heavy compression, where few frames pass, and the clip verdicts decide as for two full
     /// reads. Either way each read's p-value carries its share of the false-positive rate.
     struct Race: Sendable {
-        static let decisionFrames = 10
+        static let decisionFrames = 5
         private(set) var dropped: Read?
         private var frames = 0, fixedPasses = 0, trackedPasses = 0
 
