@@ -52,6 +52,11 @@ public struct GridPlacement: Sendable, Equatable {
     public func map(x: Double, y: Double) -> (x: Double, y: Double) {
         (0.5 + scale * (x - 0.5) + shiftX, 0.5 + scale * (y - 0.5) + shiftY)
     }
+
+    /// The grid's point that lies at the frame's point (x, y), in fractions: `map` undone.
+    public func unmap(x: Double, y: Double) -> (x: Double, y: Double) {
+        (0.5 + (x - 0.5 - shiftX) / scale, 0.5 + (y - 0.5 - shiftY) / scale)
+    }
 }
 
 /// Where the cells of the known-bit projections lie in the examined frame, under the transform

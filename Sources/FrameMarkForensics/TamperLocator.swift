@@ -120,12 +120,9 @@ struct TamperLocator {
     /// over it, so evidence pooled over frames must be pooled where the edit is, in the frame.
     func framed(_ evidence: [Float], _ placement: GridPlacement?) -> [Float] {
         guard let placement else { return evidence }
-        let gw = map.gridWidth, gh = map.gridHeight
         return centres.map { c in
-            let x = 0.5 + (c.x - 0.5 - placement.shiftX) / placement.scale
-            let y = 0.5 + (c.y - 0.5 - placement.shiftY) / placement.scale
-            guard x >= 0, y >= 0, x < 1, y < 1 else { return 0 }
-            let o = owner[min(gh - 1, Int(y * Double(gh))) * gw + min(gw - 1, Int(x * Double(gw)))]
+            guard let cell = cell(at: placement.unmap(x: c.x, y: c.y)) else { return 0 }
+            let o = owner[cell]
             return o >= 0 ? evidence[Int(o)] : 0
         }
     }
@@ -134,9 +131,16 @@ struct TamperLocator {
     func contains(cell c: Int32, box k: Int, placement: GridPlacement?) -> Bool {
         guard let placement else { return contains(cell: c, box: k) }
         let gw = map.gridWidth, gh = map.gridHeight
-        let f = placement.map(x: (Double(Int(c) % gw) + 0.5) / Double(gw), y: (Double(Int(c) / gw) + 0.5) / Double(gh))
-        guard f.x >= 0, f.y >= 0, f.x < 1, f.y < 1 else { return false }
-        return contains(cell: Int32(min(gh - 1, Int(f.y * Double(gh))) * gw + min(gw - 1, Int(f.x * Double(gw)))), box: k)
+        guard let placed = cell(at: placement.map(x: (Double(Int(c) % gw) + 0.5) / Double(gw), y: (Double(Int(c) / gw) + 0.5) / Double(gh)))
+        else { return false }
+        return contains(cell: Int32(placed), box: k)
+    }
+
+    /// The cell at a point of the grid, in fractions; nil off the grid.
+    private func cell(at p: (x: Double, y: Double)) -> Int? {
+        guard p.x >= 0, p.y >= 0, p.x < 1, p.y < 1 else { return nil }
+        let gw = map.gridWidth, gh = map.gridHeight
+        return min(gh - 1, Int(p.y * Double(gh))) * gw + min(gw - 1, Int(p.x * Double(gw)))
     }
 
     /// Whether projection `p` of a grid at `placement` has a cell in box `k` of the frame.

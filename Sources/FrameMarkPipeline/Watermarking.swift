@@ -182,9 +182,10 @@ public struct WatermarkDetection {
     /// `decisionFrames` frames with detail are in, a read whose frames pass a quick test (a pilot
     /// score of at least `raceScore` under one of the anchor hypotheses) in half of them, while
     /// the other's pass in at most a tenth as many, wins, and the other is dropped. Unmarked
-    /// footage keeps both to the end (a frame passes by chance about once in a thousand); so does
-    /// heavy compression, where few frames pass, and the clip verdicts decide as for two full
-    /// reads. Either way each read's p-value carries its share of the false-positive rate.
+    /// footage keeps both to the end (a frame passes by chance at most 134 × 3·10⁻⁵ of the time,
+    /// about once in 250 frames); so does heavy compression, where few frames pass, and the clip
+    /// verdicts decide as for two full reads. Either way each read's p-value carries its share of
+    /// the false-positive rate.
     struct Race: Sendable {
         static let decisionFrames = 5
         private(set) var dropped: Read?
