@@ -31,9 +31,6 @@ public struct Hypothesis: Sendable, Hashable {
     /// Upright, not inverted, no tone curve, at each gain searched.
     public static var uprightGains: [Hypothesis] { gains.indices.map { Hypothesis(orientationIndex: 0, signIndex: 0, gainIndex: $0) } }
 
-    /// Upright, not inverted, at gain 1, under each tone curve undone.
-    public static var uprightTones: [Hypothesis] { tones.indices.map { Hypothesis(orientationIndex: 0, signIndex: 0, gainIndex: unitGainIndex, toneIndex: $0) } }
-
     /// Orientation and sign by index (into `Orientation.allCases` and not-inverted/inverted), at gain 1.
     public init(orientationIndex: Int, inverted: Bool) {
         self.init(orientationIndex: orientationIndex, signIndex: inverted ? 1 : 0, gainIndex: Self.unitGainIndex)

@@ -162,18 +162,21 @@ public struct WatermarkDetection {
     /// The hypotheses a frame's pilots are scored under, at home, to find anchors: every
     /// orientation, inverted or not, at gain 1 and no tone curve (a copy flipped or inverted
     /// after its start was cut off still shows its anchors), and upright at every gain (a mark
-    /// made at another `--strength` reads at gain 1/strength, and 20% off reads nothing), and
-    /// upright at gain 1 under every tone curve (a copy whose gamma was changed). They are scored
-    /// in the one pass that also reads the frame-fixed grid, before any clip hypothesis is known.
+    /// made at another `--strength` reads at gain 1/strength, and 20% off reads nothing). They
+    /// are scored in the one pass that also reads the frame-fixed grid, before any clip
+    /// hypothesis is known. (Upright tone curves as well made more chances of a false anchor and
+    /// cost 8 more filtered grids a frame; no test or measured copy needed them.)
     static let anchorHypotheses: [Hypothesis] = (0..<Orientation.allCases.count).flatMap { o in
         [false, true].map { Hypothesis(orientationIndex: o, inverted: $0) }
-    } + Hypothesis.uprightGains.filter { $0.gain != 1 } + Hypothesis.uprightTones.filter { $0.tone != 1 }
+    } + Hypothesis.uprightGains.filter { $0.gain != 1 }
 
     /// A pilot z-score, read at `GridTracker.home`, at which a frame is taken as an anchor
     /// (`GridPlan`): the embedder's grid is back there. About 3·10⁻⁷ per frame and hypothesis by
     /// chance (neighbouring gains are far from independent, so fewer than the count of them).
     static let anchorScore = 5.0
     static let anchorJump = 3.0
+    /// How many frames before an anchor its score must stand `anchorJump` above.
+    static let anchorMemory = 3
 
     /// The two reads of one pass.
     enum Read: Sendable { case fixed, tracked }
@@ -182,8 +185,8 @@ public struct WatermarkDetection {
     /// `decisionFrames` frames with detail are in, a read whose frames pass a quick test (a pilot
     /// score of at least `raceScore` under one of the anchor hypotheses) in half of them, while
     /// the other's pass in at most a tenth as many, wins, and the other is dropped. Unmarked
-    /// footage keeps both to the end (a frame passes by chance at most 134 × 3·10⁻⁵ of the time,
-    /// about once in 250 frames); so does heavy compression, where few frames pass, and the clip
+    /// footage keeps both to the end (a frame passes by chance at most 126 × 3·10⁻⁵ of the time,
+    /// about once in 260 frames); so does heavy compression, where few frames pass, and the clip
     /// verdicts decide as for two full reads. Either way each read's p-value carries its share of
     /// the false-positive rate.
     struct Race: Sendable {
@@ -228,7 +231,7 @@ public struct WatermarkDetection {
         let video = reader.video
         let hypotheses = Self.anchorHypotheses
         struct State: Sendable {
-            var lastScores: [Double]? = nil, planner: GridPlan.Planner
+            var recentScores: [[Double]] = [], planner: GridPlan.Planner
         }
         // Two sections in frame order: handing on the motion plane (so each frame gets the one
         // before it), then the plan. The motion fit between them runs in parallel: it is the
@@ -261,13 +264,16 @@ public struct WatermarkDetection {
             let (geometry, step, anchor) = planning.pass(index) {
                 state.withLock { s in
                     // A restart shows as a jump of the score under the mark's hypothesis (the grid
-                    // was far from home a frame before); a score that only drifts across the
-                    // threshold after one is no anchor. Jumps are taken per hypothesis: the best
-                    // over many gains of a frame away from home is well above its gain-1 score.
+                    // was far from home the frames before); a score that only drifts across the
+                    // threshold after one is no anchor. Jumps are taken per hypothesis (the best
+                    // over many gains of a frame away from home is well above its gain-1 score),
+                    // over the last few frames' highest: in the frames after a restart the score
+                    // decays with noise, and one frame's dip under a neighbouring gain made the
+                    // next a false anchor (measured on a 720p attached copy, 9 frames after one).
                     let anchor = scores.indices.contains { h in
-                        scores[h] >= Self.anchorScore && (s.lastScores.map { scores[h] - $0[h] >= Self.anchorJump } ?? true)
+                        scores[h] >= Self.anchorScore && s.recentScores.allSatisfy { scores[h] - $0[h] >= Self.anchorJump }
                     }
-                    s.lastScores = scores
+                    s.recentScores = Array(s.recentScores.suffix(Self.anchorMemory - 1)) + [scores]
                     let step = GridPlan.Step(timeSeconds: time, fit: fit)
                     return (s.planner.next(step, anchor: anchor), step, anchor)
                 }
