@@ -106,19 +106,23 @@ public struct WatermarkDetection {
         // explains the clip better.
         let reads = try readBoth(input, detector)
         let video = reads.video
-        var verdict = reads.fixed
+        var verdict: ClipVerdict
         var tracked = false
-        if reads.dropped != .tracked && (reads.dropped == .fixed || Self.worthAnotherRead(verdict)) {
-            var second = reads.tracked
+        if var second = reads.tracked, reads.fixed.map(Self.worthAnotherRead) ?? true {
             for (i, unknown) in GridPlan.unplaced(reads.steps, anchors: reads.anchors, width: video.width, height: video.height).enumerated()
                 where i < second.frames.count {
                 second.frames[i].gridUnknown = unknown
                 second.frames[i].gridPlacement = GridPlacement(reads.geometries[i], width: video.width, height: video.height)
             }
-            if reads.dropped == .fixed || Self.prefersTracked(second, over: verdict) {
+            if let fixed = reads.fixed, !Self.prefersTracked(second, over: fixed) {
+                verdict = fixed
+            } else {
                 verdict = second
                 tracked = true
             }
+        } else {
+            // The tracked read was dropped, or the fixed one explains the clip: it ran.
+            verdict = reads.fixed!
         }
         verdict.log10PValue = min(0, verdict.log10PValue + (tracked ? Self.trackedPenalty : Self.fixedPenalty))
         if verdict.detected && verdict.log10PValue > ClipAnalyzer.clipLog10Threshold {
@@ -222,10 +226,10 @@ public struct WatermarkDetection {
     /// `anchorHypotheses`). In frame order: handing on the motion plane; then, after the motion
     /// fit (in parallel), the frame's geometry by the plan (`GridPlan`; an anchor is a score of at
     /// least `anchorScore`, `anchorJump` above the frame before's). In parallel again, the frame
-    /// observed at that geometry. Returns both clip verdicts (the dropped one's incomplete), and
-    /// the motion and anchors.
+    /// observed at that geometry. Returns both clip verdicts (nil for a dropped read), and the
+    /// motion and anchors.
     private func readBoth(_ input: String, _ detector: FrameDetector) throws
-        -> (fixed: ClipVerdict, tracked: ClipVerdict, dropped: Read?, video: VideoInfo,
+        -> (fixed: ClipVerdict?, tracked: ClipVerdict?, video: VideoInfo,
             steps: [GridPlan.Step], anchors: Set<Int>, geometries: [GlobalMotion]) {
         let reader = try MediaReader(path: input)
         let video = reader.video
@@ -312,7 +316,10 @@ public struct WatermarkDetection {
         }
         take(try pool.finish())
         progress.finish(steps.count)
-        return (fixedAnalyzer.finish(), trackedAnalyzer.finish(), race.withLock { $0.dropped }, video, steps, anchors, geometries)
+        // A dropped read's analysis (a hypothesis search over its first frames) is not made.
+        let dropped = race.withLock { $0.dropped }
+        return (dropped == .fixed ? nil : fixedAnalyzer.finish(), dropped == .tracked ? nil : trackedAnalyzer.finish(),
+                video, steps, anchors, geometries)
     }
 
     /// The typical time between frames: the median step of the timestamps, else the stream's rate.
