@@ -620,38 +620,71 @@ public final class ClipAnalyzer {
             let erased = frames.map { detector.erasures(upright: $0.0, turned: $0.1, orientation: o) }
             var best = (z: -Double.infinity, t: t, o: o, s: 0, g: 0)
             let gains = Hypothesis.gains.count, n = pilots.count
-            // Pooled pilot phasors for every gain: [gain][pilot]. The phasor at the next gain is
-            // the current one times a fixed rotation, so only two sin/cos per pilot and frame.
-            var re = [Float](repeating: 0, count: gains * n), im = re
+            // Pooled pilot phasors for every gain: [gain][pilot], pilots 8 to a vector. The
+            // phasor at the next gain is the current one times a fixed rotation, so only two
+            // sin/cos per pilot and frame. An erased pilot (and the padding after the last) is
+            // the zero phasor, which adds nothing.
+            let lanes = (n + 7) / 8
+            var re = [SIMD8<Float>](repeating: .zero, count: gains * lanes), im = re
+            var c = [SIMD8<Float>](repeating: .zero, count: lanes), d = c, rd = c
+            var rc = [SIMD8<Float>](repeating: SIMD8(repeating: 1), count: lanes)
             for (s, sign) in Hypothesis.signs.enumerated() {
-                for j in re.indices { re[j] = 0; im[j] = 0 }
+                for j in re.indices { re[j] = .zero; im[j] = .zero }
                 for (p, gone) in zip(projections, erased) {
-                    for (j, i) in pilots.enumerated() where !gone[i] {
+                    for (j, i) in pilots.enumerated() {
+                        let (l, k) = j.quotientAndRemainder(dividingBy: 8)
+                        guard !gone[i] else { (c[l][k], d[l][k], rc[l][k], rd[l][k]) = (0, 0, 1, 0); continue }
                         let phase = detector.bitPhase(p[i], i, gain: Hypothesis.gains[0], sign: sign) - Float.pi * Float(pilotBits[j])
                         let turn = 2 * Float.pi * sign * p[i] / detector.step * Hypothesis.gainStep
-                        var c = cos(phase), d = sin(phase)
-                        let rc = cos(turn), rd = sin(turn)
-                        for g in 0..<gains {
-                            re[g * n + j] += c
-                            im[g * n + j] += d
-                            (c, d) = (c * rc - d * rd, c * rd + d * rc)
-                        }
+                        (c[l][k], d[l][k], rc[l][k], rd[l][k]) = (cos(phase), sin(phase), cos(turn), sin(turn))
                     }
+                    Self.rotateAndPool(re: &re, im: &im, c: &c, d: &d, rc: rc, rd: rd, gains: gains)
                 }
                 for g in 0..<gains {
-                    var sum: Float = 0, energy: Float = 0
-                    for j in 0..<n {
-                        let r = re[g * n + j], m = im[g * n + j]
+                    var sum = SIMD8<Float>.zero, energy = SIMD8<Float>.zero
+                    for l in 0..<lanes {
+                        let r = re[g * lanes + l], m = im[g * lanes + l]
                         sum += r
                         energy += r * r + m * m
                     }
-                    let z = Double(sum) / max(Double(energy / 2).squareRoot(), 1e-12)
+                    let z = Double(sum.sum()) / max(Double(energy.sum() / 2).squareRoot(), 1e-12)
                     if z > best.z { best = (z, t, o, s, g) }
                 }
             }
             slots.value[job] = best
         }
         return Array(results)
+    }
+}
+
+extension ClipAnalyzer {
+    /// For g in 0..<gains: adds the phasors (c, d) into row g of (re, im), then turns each by its
+    /// (rc, rd). A row is `c.count` vectors of pilots.
+    static func rotateAndPool(re: inout [SIMD8<Float>], im: inout [SIMD8<Float>], c: inout [SIMD8<Float>], d: inout [SIMD8<Float>],
+                              rc: [SIMD8<Float>], rd: [SIMD8<Float>], gains: Int) {
+        let lanes = c.count
+        re.withUnsafeMutableBufferPointer { re in
+            im.withUnsafeMutableBufferPointer { im in
+                c.withUnsafeMutableBufferPointer { c in
+                    d.withUnsafeMutableBufferPointer { d in
+                        rc.withUnsafeBufferPointer { rc in
+                            rd.withUnsafeBufferPointer { rd in
+                                for g in 0..<gains {
+                                    let row = g * lanes
+                                    for l in 0..<lanes {
+                                        let cl = c[l], dl = d[l]
+                                        re[row + l] += cl
+                                        im[row + l] += dl
+                                        c[l] = cl * rc[l] - dl * rd[l]
+                                        d[l] = cl * rd[l] + dl * rc[l]
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
