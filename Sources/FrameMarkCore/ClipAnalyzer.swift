@@ -191,6 +191,17 @@ public final class ClipAnalyzer {
                            frames: frames, projectionMap: projectionMap(orientation: locked.o, coded: locked.codedMessage))
     }
 
+    /// The verdict of one frame read again (on another geometry) after `finish`, under the
+    /// clip's hypothesis and message; nil before `finish`.
+    public func rejudge(_ observation: FrameObservation, index: Int, timeSeconds: Double) -> FrameVerdict? {
+        guard locked != nil else { return nil }
+        let reading = readingOf(observation.upright, observation.turned)
+        let count = frames.count
+        judge(reading, index: index, time: timeSeconds, detail: observation.detail)
+        guard frames.count > count else { return nil }
+        return frames.removeLast()
+    }
+
     private func projectionMap(orientation o: Int, coded: [UInt8]?) -> ProjectionMap {
         let n = layout.cellsPerProjection
         let swapped = Orientation.allCases[o].swapsAxes

@@ -112,11 +112,19 @@ public struct WatermarkDetection {
             for (i, unknown) in GridPlan.unplaced(reads.steps, anchors: reads.anchors, width: video.width, height: video.height).enumerated()
                 where i < second.frames.count {
                 second.frames[i].gridUnknown = unknown
-                second.frames[i].gridPlacement = GridPlacement(reads.geometries[i], width: video.width, height: video.height)
             }
             if let fixed = reads.fixed, !Self.prefersTracked(second, over: fixed) {
                 verdict = fixed
             } else {
+                // Frames read well below the rest are looked for near their planned grid.
+                var geometries = reads.geometries
+                let wanted = Self.framesToPlace(second)
+                if second.detected, second.message != nil, !wanted.isEmpty, let analyzer = reads.trackedAnalyzer {
+                    try place(input, wanted, in: &second, geometries: &geometries, steps: reads.steps, analyzer: analyzer, detector: detector)
+                }
+                for i in second.frames.indices where i < geometries.count {
+                    second.frames[i].gridPlacement = GridPlacement(geometries[i], width: video.width, height: video.height)
+                }
                 verdict = second
                 tracked = true
             }
@@ -134,6 +142,85 @@ public struct WatermarkDetection {
         let forensics = examiner.analyze(verdict, frameDuration: Self.frameDuration(verdict.frames.map(\.timeSeconds), video))
         return DetectionReport(file: input, verdict: verdict, forensics: forensics, video: video, tracked: tracked,
                                seconds: Date().timeIntervalSince(start))
+    }
+
+    /// The tracked read's frames to look for near their planned grid (`place`): frames with
+    /// detail that were not detected, or whose evidence is under half the clip's typical (the
+    /// median over detected frames).
+    static func framesToPlace(_ v: ClipVerdict) -> Set<Int> {
+        let withDetail = v.frames.indices.filter { v.frames[$0].detail >= WatermarkDesign.minimumDetail }
+        let strengths = withDetail.filter { v.frames[$0].detected }.map { v.frames[$0].log10PValue }.sorted()
+        guard !strengths.isEmpty else { return [] }
+        let typical = strengths[strengths.count / 2]
+        return Set(withDetail.filter { !v.frames[$0].detected || v.frames[$0].log10PValue > typical / 2 })
+    }
+
+    /// The pilot score a frame's searched place must reach to replace its planned one.
+    static let placedScore = 5.0
+
+    /// The placing pass: decodes the file again and reads each `wanted` frame where its pilots
+    /// score best near the geometry it was planned at (`GridSearch`), when they score better
+    /// there than at the plan. Such a frame's verdict is judged again under the clip's hypothesis
+    /// and message: its test is on the message's bits, which took no part in choosing where to
+    /// read it, so its p-value needs no correction for the search; the clip's p-value is the
+    /// first read's, which no searched frame entered.
+    private func place(_ input: String, _ wanted: Set<Int>, in verdict: inout ClipVerdict, geometries: inout [GlobalMotion],
+                       steps: [GridPlan.Step], analyzer: ClipAnalyzer, detector: FrameDetector) throws {
+        let reader = try MediaReader(path: input)
+        let search = GridSearch(detector: detector)
+        let hypothesis = verdict.hypothesis, planned = geometries
+        // Each frame's motion: the median, per parameter, of the next 8 frames' fits (a hand-held
+        // pan's steps alternate by a pixel, and the first frame after a splice fits across it).
+        let fits = steps.map { $0.fit.flatMap { $0.residual <= GridTracker.cutResidual ? $0.motion : nil } }
+        let motions: [GlobalMotion?] = fits.indices.map { i in
+            let near = fits[min(i + 1, fits.count)..<min(i + 9, fits.count)].compactMap { $0 }
+            guard !near.isEmpty else { return fits[i] }
+            func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
+            return GlobalMotion(scale: median(near.map(\.scale)), dx: median(near.map(\.dx)), dy: median(near.map(\.dy)))
+        }
+        let rewind = 25
+        let last = wanted.max() ?? -1
+        let pool = OrderedWorkerPool<Frame, (observation: FrameObservation, geometry: GlobalMotion)?>(width: jobs, maxInFlight: 2 * jobs + 2) { frame, index in
+            guard wanted.contains(index), index < planned.count else { return nil }
+            return frame.withLuma { plane in
+                let here = detector.observe(plane, geometry: planned[index])
+                let score = detector.pilotScores(here, under: [hypothesis])[0]
+                // Where to look: the plan, and home moved on by this frame's motion for each frame
+                // of an interval (the grid of a copy spliced in after a restart of its original).
+                var start = (geometry: planned[index], score: score)
+                if let motion = motions[index] {
+                    var g = GridTracker.home
+                    for _ in 1...rewind {
+                        g = g.then(motion)
+                        let z = detector.pilotScores(detector.observe(plane, geometry: g), under: [hypothesis])[0]
+                        if z > start.score { start = (g, z) }
+                    }
+                }
+                let found = search.search(plane, around: start.geometry, under: hypothesis)
+                let exact = detector.pilotScores(detector.observe(plane, geometry: found.geometry), under: [hypothesis])[0]
+                let placed = search.refine(plane, from: exact > start.score ? (found.geometry, exact) : start, under: hypothesis)
+                // A place is taken only where the pilots show the mark clearly (the best of the
+                // ~1,500 places tried scores z ≥ 5 by chance about once in 2,000 frames).
+                guard placed.score > score, placed.score >= Self.placedScore else { return nil }
+                return (detector.observe(plane, geometry: placed.geometry), placed.geometry)
+            }
+        }
+        var index = 0
+        func take(_ results: [(observation: FrameObservation, geometry: GlobalMotion)?]) {
+            for r in results {
+                defer { index += 1 }
+                guard let r, index < verdict.frames.count,
+                      var again = analyzer.rejudge(r.observation, index: index, timeSeconds: verdict.frames[index].timeSeconds) else { continue }
+                again.gridUnknown = verdict.frames[index].gridUnknown
+                verdict.frames[index] = again
+                geometries[index] = r.geometry
+            }
+        }
+        var submitted = 0
+        while submitted <= last, let item = try reader.next() {
+            if case .frame(let frame) = item { take(try pool.submit(frame)); submitted += 1 }
+        }
+        take(try pool.finish())
     }
 
     /// Two reads are two tests: weighted Bonferroni, 9/10 of the false-positive rate to the
@@ -229,7 +316,7 @@ public struct WatermarkDetection {
     /// observed at that geometry. Returns both clip verdicts (nil for a dropped read), and the
     /// motion and anchors.
     private func readBoth(_ input: String, _ detector: FrameDetector) throws
-        -> (fixed: ClipVerdict?, tracked: ClipVerdict?, video: VideoInfo,
+        -> (fixed: ClipVerdict?, tracked: ClipVerdict?, trackedAnalyzer: ClipAnalyzer?, video: VideoInfo,
             steps: [GridPlan.Step], anchors: Set<Int>, geometries: [GlobalMotion]) {
         let reader = try MediaReader(path: input)
         let video = reader.video
@@ -319,7 +406,7 @@ public struct WatermarkDetection {
         // A dropped read's analysis (a hypothesis search over its first frames) is not made.
         let dropped = race.withLock { $0.dropped }
         return (dropped == .fixed ? nil : fixedAnalyzer.finish(), dropped == .tracked ? nil : trackedAnalyzer.finish(),
-                video, steps, anchors, geometries)
+                dropped == .tracked ? nil : trackedAnalyzer, video, steps, anchors, geometries)
     }
 
     /// The typical time between frames: the median step of the timestamps, else the stream's rate.
