@@ -147,17 +147,38 @@ struct GridSampler {
         weighted.update(repeating: 0)
         var current = 0, next = padded  // offsets of this cell row's sums and the next one's
         let px = UnsafeBufferPointer(plane.pixels)
+        // One cell row's column sums as floats, 8 at a time, before they are cut into cells.
+        let line = UnsafeMutableBufferPointer<Float>.allocate(capacity: padded)
+        defer { line.deallocate() }
+        let lineRaw = UnsafeMutableRawPointer(line.baseAddress!)
+        let wholeRaw = UnsafeRawPointer(whole.baseAddress!), weightedRaw = UnsafeRawPointer(weighted.baseAddress!)
         func cut(_ gy: Int) {
+            for b in 0..<(padded / 8) {
+                let w = SIMD8<Float>(wholeRaw.loadUnaligned(fromByteOffset: (current + 8 * b) * 2, as: SIMD8<UInt16>.self))
+                let f = weightedRaw.loadUnaligned(fromByteOffset: (current + 8 * b) * 4, as: SIMD8<Float>.self)
+                lineRaw.storeBytes(of: w + f, toByteOffset: 32 * b, as: SIMD8<Float>.self)
+            }
             for gx in 0..<gw {
                 guard let c = columns[gx] else { continue }
-                func at(_ x: Int) -> Float { Float(whole[current + x]) + weighted[current + x] }
-                var v = c.firstWeight * at(c.first)
+                var v = c.firstWeight * line[c.first]
                 if c.last > c.first {
-                    for x in (c.first + 1)..<c.last { v += at(x) }
-                    v += c.lastWeight * at(c.last)
+                    v += Self.sum(line, from: c.first + 1, to: c.last)
+                    v += c.lastWeight * line[c.last]
                 }
                 out[gy * gw + gx] = v
             }
+        }
+        // Adds `w` × the row into `sums` at `offset`, 8 pixels at a time.
+        let rowRaw = UnsafeRawPointer(px.baseAddress!)
+        let weightedOut = UnsafeMutableRawPointer(weighted.baseAddress!)
+        func addWeighted(_ w: Float, row: Int, at offset: Int) {
+            let blocks = width / 8
+            for b in 0..<blocks {
+                let v = SIMD8<Float>(rowRaw.loadUnaligned(fromByteOffset: row + 8 * b, as: SIMD8<UInt8>.self))
+                let a = weightedOut.loadUnaligned(fromByteOffset: (offset + 8 * b) * 4, as: SIMD8<Float>.self)
+                weightedOut.storeBytes(of: a + w * v, toByteOffset: (offset + 8 * b) * 4, as: SIMD8<Float>.self)
+            }
+            for x in (blocks * 8)..<width { weighted[offset + x] += w * Float(px[row + x]) }
         }
         var cellRow = 0
         var lastCellRow = -1
@@ -186,13 +207,26 @@ struct GridSampler {
                 }
                 for x in (blocks * lanes)..<width { whole[current + x] &+= UInt16(px[row + x]) }
             } else {
-                for x in 0..<width { weighted[current + x] += w0 * Float(px[row + x]) }
+                addWeighted(w0, row: row, at: current)
             }
-            if w1 > 0 {
-                for x in 0..<width { weighted[next + x] += w1 * Float(px[row + x]) }
-            }
+            if w1 > 0 { addWeighted(w1, row: row, at: next) }
         }
         if lastCellRow >= 0 { cut(cellRow) }
+    }
+
+    /// Σ values[from..<to], 8 lanes at a time.
+    @inline(__always)
+    private static func sum(_ values: UnsafeMutableBufferPointer<Float>, from: Int, to: Int) -> Float {
+        let raw = UnsafeRawPointer(values.baseAddress!)
+        var lanes = SIMD8<Float>.zero
+        var x = from
+        while x + 8 <= to {
+            lanes += raw.loadUnaligned(fromByteOffset: 4 * x, as: SIMD8<Float>.self)
+            x += 8
+        }
+        var v = lanes.sum()
+        while x < to { v += values[x]; x += 1 }
+        return v
     }
 
     /// Mean absolute horizontal + vertical gradient of each cell (whole-pixel cell bounds), over
