@@ -23,14 +23,16 @@ public final class FrameDetector: Sendable {
     /// Samples the frame to the working grid, both ways round: fixed to the frame's edges, or
     /// under `geometry` for a mark whose grid follows the picture (cells carried out of the frame
     /// then read as `GridSampler.outside` and are erased).
-    public func observe(_ plane: LumaPlane, geometry: GlobalMotion? = nil) -> FrameObservation {
+    public func observe(_ plane: LumaPlane, geometry: GlobalMotion? = nil, quarterTurns: Bool = true) -> FrameObservation {
         let gw = layout.gridWidth, gh = layout.gridHeight
         var upright = [Float](repeating: 0, count: gw * gh)
         var turned = [Float](repeating: 0, count: gw * gh)
         upright.withUnsafeMutableBufferPointer { u in
             turned.withUnsafeMutableBufferPointer { t in
-                GridSampler.sample(plane, grids: [(GridSampler(gridWidth: gw, gridHeight: gh, geometry: geometry), u),
-                                                  (GridSampler(gridWidth: gh, gridHeight: gw, geometry: geometry), t)])
+                // Without quarter turns the turned grid stays black: every projection of an
+                // orientation that swaps the axes is then erased and scores nothing.
+                GridSampler.sample(plane, grids: [(GridSampler(gridWidth: gw, gridHeight: gh, geometry: geometry), u)]
+                                   + (quarterTurns ? [(GridSampler(gridWidth: gh, gridHeight: gw, geometry: geometry), t)] : []))
             }
         }
         return FrameObservation(upright: upright, turned: turned, detail: detail(upright))
@@ -124,10 +126,12 @@ public final class FrameDetector: Sendable {
     /// orientation and tone curve is measured once, each tone curve high-passed once per axis
     /// order. Finds the frames where a grid that follows the picture is back on the frame
     /// (`GridPlan`'s anchors), and which grid a clip is marked on (`WatermarkDetection.Race`).
-    public func pilotScores(_ observation: FrameObservation, under hypotheses: [Hypothesis]) -> [Double] {
+    public func pilotScores(_ observation: FrameObservation, under hypotheses: [Hypothesis], quarterTurns: Bool = true) -> [Double] {
         var measured: [(o: Int, tone: Float, p: [Float], erased: [Bool])] = []
         var filteredGrids: [(swaps: Bool, tone: Float, grid: Filtered)] = []
         return hypotheses.map { h in
+            // An observation made without the quarter-turned grid says nothing under those.
+            guard quarterTurns || !h.orientation.swapsAxes else { return -.infinity }
             let o = Orientation.allCases.firstIndex(of: h.orientation) ?? 0
             let m: (o: Int, tone: Float, p: [Float], erased: [Bool])
             if let known = measured.first(where: { $0.o == o && $0.tone == h.tone }) {

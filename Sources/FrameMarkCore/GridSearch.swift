@@ -48,6 +48,7 @@ public struct GridSearch: Sendable {
                        rounds: Int = 3) -> (geometry: GlobalMotion, score: Double) {
         var best = start
         var zoom = 0.001, shift = 0.6
+        let turns = hypothesis.orientation.swapsAxes
         for _ in 0..<rounds {
             var improved = true
             while improved {
@@ -56,7 +57,7 @@ public struct GridSearch: Sendable {
                 for candidate in [GlobalMotion(scale: g.scale * (1 + zoom), dx: g.dx, dy: g.dy), GlobalMotion(scale: g.scale * (1 - zoom), dx: g.dx, dy: g.dy),
                                   GlobalMotion(scale: g.scale, dx: g.dx + shift, dy: g.dy), GlobalMotion(scale: g.scale, dx: g.dx - shift, dy: g.dy),
                                   GlobalMotion(scale: g.scale, dx: g.dx, dy: g.dy + shift), GlobalMotion(scale: g.scale, dx: g.dx, dy: g.dy - shift)] {
-                    let score = detector.pilotScores(detector.observe(plane, geometry: candidate), under: [hypothesis])[0]
+                    let score = detector.pilotScores(detector.observe(plane, geometry: candidate, quarterTurns: turns), under: [hypothesis])[0]
                     if score > best.score { best = (candidate, score); improved = true }
                 }
             }

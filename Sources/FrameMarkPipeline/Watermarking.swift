@@ -180,10 +180,11 @@ public struct WatermarkDetection {
         }
         let rewind = 25
         let last = wanted.max() ?? -1
+        let turns = hypothesis.orientation.swapsAxes
         let pool = OrderedWorkerPool<Frame, (observation: FrameObservation, geometry: GlobalMotion)?>(width: jobs, maxInFlight: 2 * jobs + 2) { frame, index in
             guard wanted.contains(index), index < planned.count else { return nil }
             return frame.withLuma { plane in
-                let here = detector.observe(plane, geometry: planned[index])
+                let here = detector.observe(plane, geometry: planned[index], quarterTurns: turns)
                 let score = detector.pilotScores(here, under: [hypothesis])[0]
                 // Where to look: the plan, and home moved on by this frame's motion for each frame
                 // of an interval (the grid of a copy spliced in after a restart of its original).
@@ -192,17 +193,17 @@ public struct WatermarkDetection {
                     var g = GridTracker.home
                     for _ in 1...rewind {
                         g = g.then(motion)
-                        let z = detector.pilotScores(detector.observe(plane, geometry: g), under: [hypothesis])[0]
+                        let z = detector.pilotScores(detector.observe(plane, geometry: g, quarterTurns: turns), under: [hypothesis])[0]
                         if z > start.score { start = (g, z) }
                     }
                 }
                 let found = search.search(plane, around: start.geometry, under: hypothesis)
-                let exact = detector.pilotScores(detector.observe(plane, geometry: found.geometry), under: [hypothesis])[0]
+                let exact = detector.pilotScores(detector.observe(plane, geometry: found.geometry, quarterTurns: turns), under: [hypothesis])[0]
                 let placed = search.refine(plane, from: exact > start.score ? (found.geometry, exact) : start, under: hypothesis)
                 // A place is taken only where the pilots show the mark clearly (the best of the
                 // ~1,500 places tried scores z ≥ 5 by chance about once in 2,000 frames).
                 guard placed.score > score, placed.score >= Self.placedScore else { return nil }
-                return (detector.observe(plane, geometry: placed.geometry), placed.geometry)
+                return (detector.observe(plane, geometry: placed.geometry, quarterTurns: turns), placed.geometry)
             }
         }
         var index = 0
@@ -280,31 +281,56 @@ public struct WatermarkDetection {
     /// about once in 260 frames); so does heavy compression, where few frames pass, and the clip
     /// verdicts decide as for two full reads. Either way each read's p-value carries its share of
     /// the false-positive rate.
+    ///
+    /// Once decided, the quarter-turned grid is sampled only if a passing frame of the winner
+    /// passed best under a hypothesis that swaps the axes (a copy turned by 90° or 270°): the
+    /// frames after it are read upright only, which saves a sampling per grid and frame. The
+    /// hypotheses then searched are a subset of those the p-values are corrected for.
     struct Race: Sendable {
         static let decisionFrames = 5
         private(set) var dropped: Read?
-        private var frames = 0, fixedPasses = 0, trackedPasses = 0
+        private(set) var quarterTurns = true
+        private var frames = 0, fixedPasses = 0, trackedPasses = 0, fixedTurned = 0, trackedTurned = 0
 
-        mutating func record(fixed: Bool, tracked: Bool) {
+        mutating func record(fixed: QuickTest, tracked: QuickTest) {
             guard dropped == nil else { return }
             frames += 1
-            if fixed { fixedPasses += 1 }
-            if tracked { trackedPasses += 1 }
+            if fixed.passed { fixedPasses += 1; if fixed.turned { fixedTurned += 1 } }
+            if tracked.passed { trackedPasses += 1; if tracked.turned { trackedTurned += 1 } }
             guard frames >= Self.decisionFrames else { return }
-            if 2 * fixedPasses >= frames && 10 * trackedPasses <= fixedPasses { dropped = .tracked }
-            if 2 * trackedPasses >= frames && 10 * fixedPasses <= trackedPasses { dropped = .fixed }
+            if 2 * fixedPasses >= frames && 10 * trackedPasses <= fixedPasses {
+                dropped = .tracked
+                quarterTurns = fixedTurned > 0
+            }
+            if 2 * trackedPasses >= frames && 10 * fixedPasses <= trackedPasses {
+                dropped = .fixed
+                quarterTurns = trackedTurned > 0
+            }
+        }
+    }
+
+    /// A frame's quick test: whether its best pilot score reaches `raceScore`, and whether the
+    /// best hypothesis swaps the axes.
+    struct QuickTest: Sendable {
+        var passed = false, turned = false
+
+        init() {}
+
+        init(_ scores: [Double], _ hypotheses: [Hypothesis]) {
+            guard let best = scores.indices.max(by: { scores[$0] < scores[$1] }) else { return }
+            passed = scores[best] >= WatermarkDetection.raceScore
+            turned = hypotheses[best].orientation.swapsAxes
         }
     }
 
     /// The quick test of `Race`: a frame's best pilot score. z ≥ 4 is about 3·10⁻⁵ per
     /// hypothesis by chance.
     static let raceScore = 4.0
-    static func passes(_ scores: [Double]) -> Bool { (scores.max() ?? 0) >= raceScore }
 
     /// What one frame gives the reads still running (nil: given up before this frame).
     private struct FrameReads: Sendable {
         var fixed: FrameObservation?, tracked: FrameObservation?, time: Double
-        var fixedPass = false, trackedPass = false
+        var fixedPass = QuickTest(), trackedPass = QuickTest()
         var step: GridPlan.Step, anchor = false, geometry = GridTracker.home
     }
 
@@ -332,21 +358,21 @@ public struct WatermarkDetection {
         let state = Mutex(State(planner: GridPlan.Planner(width: video.width, height: video.height)))
         let race = Mutex(Race())
         let pool = OrderedWorkerPool<Frame, FrameReads>(width: jobs, maxInFlight: 2 * jobs + 2) { frame, index in
-            let dropped = race.withLock { $0.dropped }
+            let (dropped, turns) = race.withLock { ($0.dropped, $0.quarterTurns) }
             let time = video.secondsFromStart(frame.pts ?? 0)
             var reads = FrameReads(fixed: nil, tracked: nil, time: time, step: GridPlan.Step(timeSeconds: time, fit: nil))
             if dropped != .fixed {
-                let fixed = frame.withLuma { detector.observe($0) }
+                let fixed = frame.withLuma { detector.observe($0, quarterTurns: turns) }
                 reads.fixed = fixed
-                if dropped == nil { reads.fixedPass = Self.passes(detector.pilotScores(fixed, under: hypotheses)) }
+                if dropped == nil { reads.fixedPass = QuickTest(detector.pilotScores(fixed, under: hypotheses), hypotheses) }
             }
             guard dropped != .tracked else {
                 handOn.skip(index)
                 planning.skip(index)
                 return reads
             }
-            let (plane, home) = frame.withLuma { (MotionPlane($0), detector.observe($0, geometry: GridTracker.home)) }
-            let scores = detector.pilotScores(home, under: hypotheses)
+            let (plane, home) = frame.withLuma { (MotionPlane($0), detector.observe($0, geometry: GridTracker.home, quarterTurns: turns)) }
+            let scores = detector.pilotScores(home, under: hypotheses, quarterTurns: turns)
             let last = handOn.pass(index) { previous.withLock { p in defer { p = plane }; return p } }
             var fit: (motion: GlobalMotion, residual: Double)?
             if let last, last.width == plane.width, last.height == plane.height {
@@ -371,11 +397,11 @@ public struct WatermarkDetection {
             }
             if geometry == GridTracker.home {
                 reads.tracked = home
-                reads.trackedPass = Self.passes(scores)
+                reads.trackedPass = QuickTest(scores, hypotheses)
             } else {
-                let observation = frame.withLuma { detector.observe($0, geometry: geometry) }
+                let observation = frame.withLuma { detector.observe($0, geometry: geometry, quarterTurns: turns) }
                 reads.tracked = observation
-                if dropped == nil { reads.trackedPass = Self.passes(detector.pilotScores(observation, under: hypotheses)) }
+                if dropped == nil { reads.trackedPass = QuickTest(detector.pilotScores(observation, under: hypotheses), hypotheses) }
             }
             (reads.step, reads.anchor, reads.geometry) = (step, anchor, geometry)
             return reads
