@@ -114,7 +114,7 @@ public final class ClipAnalyzer {
 
     let detector: FrameDetector
     let lockAfter: Int
-    private var stored: [(index: Int, time: Double, upright: [Float16], turned: [Float16], detail: Float)] = []
+    private var stored: [(index: Int, time: Double, upright: [Float16], turned: [Float16], detail: Float, clipped: [UInt8])] = []
     private var frames: [FrameVerdict] = []
     private var locked: Locked?
     private var tailTables: [Int: UnitTailTable] = [:]
@@ -150,10 +150,11 @@ public final class ClipAnalyzer {
     /// passes the CRC-32 with probability 2⁻³². For each hypothesis the message projections and
     /// the pilots have independent dithers, so the pilot test and the check are independent:
     /// P(pilot p ≤ a and CRC passes) ≤ a · 2⁻³², whichever hypothesis the pilots chose.
-    /// Two readings under each of up to `messageHypotheses` hypotheses are tried (`readMessage`,
-    /// `readMessageNearby`): each is one more chance for noise to pass.
+    /// Two readings under each of up to `messageHypotheses` hypotheses, and under the chosen one
+    /// with each of `otherClippedShares`, are tried (`readMessage`, `readMessageNearby`,
+    /// `readMessageErasedOtherwise`): each is one more chance for noise to pass.
     static let checkedMessageLog10P = log10(Double(messageAttempts)) - 32 * log10(2.0)
-    static let messageAttempts = 2 * messageHypotheses
+    static let messageAttempts = 2 * (messageHypotheses + otherClippedShares.count)
 
     /// Stretches scanned when the whole clip does not show the mark: frames, and step.
     static let scanWindow = 48
@@ -167,10 +168,11 @@ public final class ClipAnalyzer {
     /// Adds the next frame (in presentation order).
     public func add(_ observation: FrameObservation, index: Int, timeSeconds: Double) {
         if locked != nil {
-            fold(observation.upright, observation.turned, index: index, time: timeSeconds, detail: observation.detail)
+            fold(observation.upright, observation.turned, clipped: observation.clipped, index: index, time: timeSeconds, detail: observation.detail)
             return
         }
-        stored.append((index, timeSeconds, observation.upright.map { Float16($0) }, observation.turned.map { Float16($0) }, observation.detail))
+        stored.append((index, timeSeconds, observation.upright.map { Float16($0) }, observation.turned.map { Float16($0) }, observation.detail,
+                       observation.clipped))
         if stored.count >= lockAfter { lock() }
     }
 
@@ -195,7 +197,7 @@ public final class ClipAnalyzer {
     /// clip's hypothesis and message; nil before `finish`.
     public func rejudge(_ observation: FrameObservation, index: Int, timeSeconds: Double) -> FrameVerdict? {
         guard locked != nil else { return nil }
-        let reading = readingOf(observation.upright, observation.turned)
+        let reading = readingOf(observation.upright, observation.turned, clipped: observation.clipped)
         let count = frames.count
         judge(reading, index: index, time: timeSeconds, detail: observation.detail)
         guard frames.count > count else { return nil }
@@ -235,7 +237,7 @@ public final class ClipAnalyzer {
         locked = Locked(o: best.o, s: best.s, g: best.g, t: best.t, message: nil,
                         pilotSum: .init(repeating: (0, 0), count: k), bitSum: .init(repeating: (0, 0), count: k), count: 0)
         // Pool the stored frames first, read the message, then give each stored frame its verdict.
-        let readings = stored.map { readingOf($0.upright.map { Float($0) }, $0.turned.map { Float($0) }) }
+        let readings = stored.map { readingOf($0.upright.map { Float($0) }, $0.turned.map { Float($0) }, clipped: $0.clipped) }
         let keep = stored.indices.filter { stored[$0].detail >= WatermarkDesign.minimumDetail }
         let usable = keep.map { readings[$0] }
         let phases = usable.map { phasesOf($0.projections) }
@@ -247,6 +249,9 @@ public final class ClipAnalyzer {
             var message = readMessage(usable, under: l.choice, reliability: l.reliability, bitSum: l.bitSum)
             if message == nil && clipLog10P(l) <= Self.alternativesLog10P {
                 message = readMessageNearby(keep.map { stored[$0] }, around: l.choice)
+            }
+            if message == nil && clipLog10P(l) <= Self.alternativesLog10P {
+                message = readMessageErasedOtherwise(keep.map { stored[$0] }, under: l.choice)
             }
             locked?.message = message
             locked?.messageChecked = message != nil
@@ -291,14 +296,14 @@ public final class ClipAnalyzer {
     /// either side, and the neighbouring tones at those gains and the chosen one
     /// (`messageAlternatives`). Each is one more chance for noise to pass the CRC, so all of them
     /// count in `messageAttempts` whether tried or not.
-    private func readMessageNearby(_ entries: [(index: Int, time: Double, upright: [Float16], turned: [Float16], detail: Float)],
+    private func readMessageNearby(_ entries: [(index: Int, time: Double, upright: [Float16], turned: [Float16], detail: Float, clipped: [UInt8])],
                                    around choice: Choice) -> Message? {
-        let grids = entries.map { ($0.upright.map { Float($0) }, $0.turned.map { Float($0) }) }
+        let grids = entries.map { ($0.upright.map { Float($0) }, $0.turned.map { Float($0) }, $0.clipped) }
         var readings: [Reading] = []
         var tone = -1
         for alternative in Self.messageAlternatives(around: choice) {
             if alternative.t != tone {
-                readings = grids.map { readingOf($0.0, $0.1, under: alternative) }
+                readings = grids.map { readingOf($0.0, $0.1, clipped: $0.2, under: alternative) }
                 tone = alternative.t
             }
             var pilotSum = [(re: Double, im: Double)](repeating: (0, 0), count: layout.projectionCount), bitSum = pilotSum
@@ -309,6 +314,30 @@ public final class ClipAnalyzer {
         }
         return nil
     }
+
+    /// A tone change that clips part of the picture leaves partly clipped cells, and where the
+    /// line between a cell that still carries its projection and one that no longer does lies
+    /// depends on the picture: on the pan sample's first 2 s after brightness −0.15, marked
+    /// with `--attached`, the message read only with cells a quarter clipped erased; on a still
+    /// shot marked frame-fixed, only without. So when the chosen hypothesis gives no message it is
+    /// also read with each of `otherClippedShares` deciding (each one more chance for noise, in
+    /// `messageAttempts`).
+    private func readMessageErasedOtherwise(_ entries: [(index: Int, time: Double, upright: [Float16], turned: [Float16], detail: Float, clipped: [UInt8])],
+                                            under choice: Choice) -> Message? {
+        guard entries.contains(where: { !$0.clipped.isEmpty }) else { return nil }
+        for share in Self.otherClippedShares {
+            let readings = entries.map { readingOf($0.upright.map { Float($0) }, $0.turned.map { Float($0) }, clipped: $0.clipped, share: share, under: choice) }
+            var pilotSum = [(re: Double, im: Double)](repeating: (0, 0), count: layout.projectionCount), bitSum = pilotSum
+            for r in readings { accumulate(phasesOf(r.projections, under: choice), r.erased, pilotSum: &pilotSum, bitSum: &bitSum) }
+            if let message = readMessage(readings, under: choice, reliability: reliability(pilotSum, count: readings.count), bitSum: bitSum) {
+                return message
+            }
+        }
+        return nil
+    }
+
+    /// The other clipped shares the message is read with: none (the mean alone), and half.
+    static let otherClippedShares: [Float?] = [nil, 0.5]
 
     /// Gains (in `Hypothesis.gainStep`s) and tones next to a chosen hypothesis that the message
     /// is also read under, the chosen tone first.
@@ -377,8 +406,8 @@ public final class ClipAnalyzer {
         locked = l
     }
 
-    private func fold(_ upright: [Float], _ turned: [Float], index: Int, time: Double, detail: Float) {
-        let r = readingOf(upright, turned)
+    private func fold(_ upright: [Float], _ turned: [Float], clipped: [UInt8], index: Int, time: Double, detail: Float) {
+        let r = readingOf(upright, turned, clipped: clipped)
         if detail >= WatermarkDesign.minimumDetail { pool(phasesOf(r.projections), r.erased) }
         judge(r, index: index, time: time, detail: detail)
     }
@@ -393,10 +422,11 @@ public final class ClipAnalyzer {
         var outside: [Bool] = []
     }
 
-    private func readingOf(_ upright: [Float], _ turned: [Float], under choice: Choice? = nil) -> Reading {
+    private func readingOf(_ upright: [Float], _ turned: [Float], clipped: [UInt8] = [], share: Float? = WatermarkDesign.clippedShare,
+                           under choice: Choice? = nil) -> Reading {
         guard let l = choice ?? locked?.choice else { return Reading(projections: [], erased: []) }
         return Reading(projections: detector.projections(upright: upright, turned: turned, orientation: l.o, tone: Hypothesis.tones[l.t]),
-                       erased: detector.erasures(upright: upright, turned: turned, orientation: l.o),
+                       erased: detector.erasures(upright: upright, turned: turned, orientation: l.o, clipped: clipped, share: share),
                        outside: detector.outside(upright: upright, turned: turned, orientation: l.o))
     }
 
@@ -620,7 +650,7 @@ public final class ClipAnalyzer {
     private func score(_ pairs: [(t: Int, o: Int)], frames subset: [Int]) -> [(z: Double, t: Int, o: Int, s: Int, g: Int)] {
         let pilots = Array(layout.pilotRange)
         let pilotBits = layout.pilotBits
-        let frames = subset.map { (stored[$0].upright.map { Float($0) }, stored[$0].turned.map { Float($0) }) }
+        let frames = subset.map { (stored[$0].upright.map { Float($0) }, stored[$0].turned.map { Float($0) }, stored[$0].clipped) }
         let results = UnsafeMutableBufferPointer<(z: Double, t: Int, o: Int, s: Int, g: Int)>.allocate(capacity: pairs.count)
         defer { results.deallocate() }
         let slots = UnsafeSendable(results)
@@ -628,7 +658,7 @@ public final class ClipAnalyzer {
         DispatchQueue.concurrentPerform(iterations: pairs.count) { job in
             let (t, o) = pairs[job]
             let projections = frames.map { detector.projections(upright: $0.0, turned: $0.1, orientation: o, tone: Hypothesis.tones[t]) }
-            let erased = frames.map { detector.erasures(upright: $0.0, turned: $0.1, orientation: o) }
+            let erased = frames.map { detector.erasures(upright: $0.0, turned: $0.1, orientation: o, clipped: $0.2) }
             var best = (z: -Double.infinity, t: t, o: o, s: 0, g: 0)
             let gains = Hypothesis.gains.count, n = pilots.count
             // Pooled pilot phasors for every gain: [gain][pilot], pilots 8 to a vector. The

@@ -8,6 +8,9 @@ public struct FrameObservation: Sendable {
     /// The picture's detail at the grid's scale: RMS of the high-passed grid, in 8-bit luma levels.
     /// Black, flat and faded frames are near 0; they cannot carry a mark.
     public let detail: Float
+    /// Each cell's share of pixels at black or white, in 255ths (upright, then quarter-turned;
+    /// see `FrameDetector.clippedShares`); empty when no pixel is.
+    var clipped: [UInt8] = []
 }
 
 /// Measures frames for the mark of one key; safe to call from several threads.
@@ -35,7 +38,58 @@ public final class FrameDetector: Sendable {
                                    + (quarterTurns ? [(GridSampler(gridWidth: gh, gridHeight: gw, geometry: geometry), t)] : []))
             }
         }
-        return FrameObservation(upright: upright, turned: turned, detail: detail(upright))
+        return FrameObservation(upright: upright, turned: turned, detail: detail(upright),
+                                clipped: clippedShares(plane, geometry: geometry, quarterTurns: quarterTurns, upright: upright, turned: turned))
+    }
+
+    /// Each cell's share of pixels within 2 levels of black or white, in 255ths. A tone change
+    /// that clips part of the picture leaves cells whose mean is well inside the range but whose
+    /// clipped pixels no longer carry the host value the mark was placed against; on a grid that
+    /// follows the picture the same projections are hit in every frame, and their errors add up
+    /// instead of averaging out. Measured only when some cell's mean is within 40 levels of
+    /// either end and at least `WatermarkDesign.clippedFrameShare` of the frame is clipped (most
+    /// footage is clear of both; an empty result costs one look at every 8th row).
+    private func clippedShares(_ plane: LumaPlane, geometry: GlobalMotion?, quarterTurns: Bool, upright: [Float], turned: [Float]) -> [UInt8] {
+        let near: (Float) -> Bool = { $0 >= 0 && ($0 < 40 || $0 > 215) }
+        guard upright.contains(where: near) || (quarterTurns && turned.contains(where: near)) else { return [] }
+        let gw = layout.gridWidth, gh = layout.gridHeight
+        // Count on every 8th row first: a tone change that clips leaves a few percent of the
+        // picture or more at black or white; an upscaled or sharpened picture's overshoots leave
+        // a sprinkling of pixels there, which fills no cell and is not worth the mask.
+        // 1 where clipped, 16 pixels at a time in plain arithmetic: v + 3 (wrapping) is under 6
+        // exactly for v ≤ 2 or v ≥ 253.
+        let raw = UnsafeRawPointer(plane.pixels.baseAddress!)
+        let lanes = 16, blocks = plane.width / lanes
+        let three = SIMD16<UInt8>(repeating: 3), six = SIMD16<UInt8>(repeating: 6), one = SIMD16<UInt8>(repeating: 1)
+        func clipped(_ at: Int) -> SIMD16<UInt8> {
+            pointwiseMin(six &- pointwiseMin(raw.loadUnaligned(fromByteOffset: at, as: SIMD16<UInt8>.self) &+ three, six), one)
+        }
+        var count = 0, seen = 0
+        for y in Swift.stride(from: 0, to: plane.height, by: 8) {
+            var n = SIMD16<UInt16>.zero
+            for b in 0..<blocks { n &+= SIMD16<UInt16>(truncatingIfNeeded: clipped(y * plane.stride + b * lanes)) }
+            count += Int(n.wrappedSum())
+            seen += blocks * lanes
+        }
+        guard Float(count) >= WatermarkDesign.clippedFrameShare * Float(max(seen, 1)) else { return [] }
+        let mask = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: plane.width * plane.height)
+        defer { mask.deallocate() }
+        let maskRaw = UnsafeMutableRawPointer(mask.baseAddress!)
+        for y in 0..<plane.height {
+            let row = y * plane.stride, out = y * plane.width
+            for b in 0..<blocks {
+                maskRaw.storeBytes(of: clipped(row + b * lanes) &* 255, toByteOffset: out + b * lanes, as: SIMD16<UInt8>.self)
+            }
+            for x in (blocks * lanes)..<plane.width { mask[out + x] = (plane.pixels[row + x] &+ 3) < 6 ? 255 : 0 }
+        }
+        let maskPlane = LumaPlane(pixels: mask, width: plane.width, height: plane.height, stride: plane.width)
+        var share = [Float](repeating: 0, count: 2 * gw * gh)
+        share.withUnsafeMutableBufferPointer { s in
+            let u = UnsafeMutableBufferPointer(rebasing: s[0..<(gw * gh)]), t = UnsafeMutableBufferPointer(rebasing: s[(gw * gh)...])
+            GridSampler.sample(maskPlane, grids: [(GridSampler(gridWidth: gw, gridHeight: gh, geometry: geometry), u)]
+                               + (quarterTurns ? [(GridSampler(gridWidth: gh, gridHeight: gw, geometry: geometry), t)] : []))
+        }
+        return share.map { UInt8(max(0, min(255, $0.rounded()))) }
     }
 
     private func detail(_ measured: [Float]) -> Float {
@@ -100,14 +154,21 @@ public final class FrameDetector: Sendable {
     /// highlights replaces the picture there, and with it the host value the mark was placed
     /// against, so those projections read anything. Erasures depend on the picture alone, never on
     /// the key's dither: leaving them out of a statistic keeps its p-value exact.
-    func erasures(upright: [Float], turned: [Float], orientation o: Int) -> [Bool] {
-        let grid = Orientation.allCases[o].swapsAxes ? turned : upright
+    /// With `clipped` shares, a cell with at least `share` of its pixels clipped counts too (nil:
+    /// the mean alone decides).
+    func erasures(upright: [Float], turned: [Float], orientation o: Int, clipped: [UInt8] = [],
+                  share: Float? = WatermarkDesign.clippedShare) -> [Bool] {
+        let swaps = Orientation.allCases[o].swapsAxes
+        let grid = swaps ? turned : upright
         let map = layout.orientedCells[o], n = layout.cellsPerProjection
         let low = WatermarkDesign.clippedLevel, high = 255 - WatermarkDesign.clippedLevel
+        let offset = swaps ? upright.count : 0
+        let limit = share.map { Int(($0 * 255).rounded()) } ?? 256
+        let shares = clipped.isEmpty ? nil : clipped
         return (0..<layout.projectionCount).map { i in
             (0..<n).contains { j in
-                let v = grid[Int(map[i * n + j])]
-                return v < low || v > high
+                let c = Int(map[i * n + j]), v = grid[c]
+                return v < low || v > high || (shares.map { Int($0[offset + c]) >= limit } ?? false)
             }
         }
     }
@@ -145,7 +206,7 @@ public final class FrameDetector: Sendable {
                     grid = filtered(upright: observation.upright, turned: observation.turned, swapsAxes: swaps, tone: h.tone)
                     filteredGrids.append((swaps, h.tone, grid))
                 }
-                m = (o, h.tone, projections(grid, orientation: o), erasures(upright: observation.upright, turned: observation.turned, orientation: o))
+                m = (o, h.tone, projections(grid, orientation: o), erasures(upright: observation.upright, turned: observation.turned, orientation: o, clipped: observation.clipped))
                 measured.append(m)
             }
             var sum = 0.0, n = 0

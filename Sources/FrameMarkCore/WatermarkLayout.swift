@@ -29,6 +29,11 @@ public enum WatermarkDesign {
     /// A cell whose mean is within this many levels of black or white is taken as clipped: the
     /// detector leaves out the projections that contain it (see `FrameDetector.erasures`).
     public static let clippedLevel: Float = 10
+    /// A cell with this share of its pixels at black or white (within 2 levels) is taken as
+    /// clipped too, whatever its mean (see `FrameDetector.clippedShares`).
+    public static let clippedShare: Float = 0.25
+    /// Cells are looked at for clipped pixels only when at least this share of the frame is.
+    public static let clippedFrameShare: Float = 0.005
     /// How many nearby pilots vouch for a projection (see `WatermarkLayout.nearestPilots`).
     public static let neighbourPilots = 4
     /// Floor of the standard deviation a frame is normalised by (flat frames get a weaker mark).
