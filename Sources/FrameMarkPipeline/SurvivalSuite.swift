@@ -48,7 +48,7 @@ public struct SurvivalReport: Sendable {
     /// (the codec's own), in luma levels (see `TemporalFlicker`): RMS and 99.9th percentile.
     public var flicker: FlickerFigures?
     public var controlFlicker: FlickerFigures?
-    /// The suite embedded with the grid following the picture (`--attached`).
+    /// The suite embedded with the grid following the picture (`--grid attached`).
     public var attached = false
     public var attacks: [AttackResult]
 

@@ -11,9 +11,9 @@ public struct WatermarkEmbedding {
     public var strength: Float
     /// The grid follows the picture's motion (`GridTracker`) instead of staying fixed to the
     /// frame: far cheaper to encode with camera motion, and sturdier under heavy compression
-    /// (docs/algorithm.md). `detect` finds it by following the received motion, and reads a copy
-    /// whose start was cut off from the grid's next restart on (at most a second). Not the
-    /// default yet: its time codes, and so edit forensics, are weaker on small clips.
+    /// (docs/algorithm.md). `detect` finds it by following the received motion, and places the
+    /// frames of a copy spliced or trimmed off a restart by their pilots. Not the default yet: on
+    /// a 2 s clip after brightness −0.15 it loses the message the frame-fixed grid reads.
     public var attached: Bool
 
     public init(transcoder: Transcoder, strength: Float = 1, attached: Bool = false) {

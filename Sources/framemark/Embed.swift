@@ -20,9 +20,7 @@ struct Embed: ParsableCommand {
     @Option(help: "Watermark strength, 0.5–2: higher survives more, lower is less visible.")
     var strength: Float = 1
 
-    @Flag(help: ArgumentHelp("The mark's grid follows the picture's motion instead of the frame's edges: far fewer extra bits with camera motion, sturdier under heavy compression.",
-                             discussion: "detect reads both kinds. Edit forensics (time codes) are weaker with it on small clips; see docs/algorithm.md."))
-    var attached = false
+    @OptionGroup var gridOptions: GridOptions
 
     @OptionGroup var encode: EncodeOptions
 
@@ -40,13 +38,13 @@ struct Embed: ParsableCommand {
             let payload = try message.map { try Message(hex: $0) } ?? WatermarkEmbedding.contentMessage(of: input)
             let embedding = WatermarkEmbedding(
                 transcoder: Transcoder(settings: encode.settings, jobs: encode.jobs, quiet: encode.quiet, progressLabel: "embed"),
-                strength: strength, attached: attached)
+                strength: strength, attached: gridOptions.isAttached)
             let summary = try embedding.run(input: input, output: output, key: key, message: payload)
             warnAboutLosses(input: input, output: output, dropped: summary.droppedStreams, corruptPackets: summary.corruptPackets)
             if json {
                 try printJSON(["file": input, "output": output, "message": payload.hex, "frames": summary.frames,
                                "width": summary.width, "height": summary.height, "strength": Double(strength),
-                               "attached": attached, "crf": encode.crf, "preset": encode.preset, "seconds": rounded(summary.seconds, 3)])
+                               "attached": gridOptions.isAttached, "grid": gridOptions.chosen.rawValue, "crf": encode.crf, "preset": encode.preset, "seconds": rounded(summary.seconds, 3)])
             } else {
                 print("\(output): marked \(summary.frames) frames with message \(payload.hex) in \(String(format: "%.2f", summary.seconds)) s")
             }

@@ -26,8 +26,7 @@ struct Survive: ParsableCommand {
     @Option(help: "Comma-separated embedding strengths to sweep (default: 1).")
     var strengths = "1"
 
-    @Flag(help: "Embed with the grid following the picture (see embed --attached).")
-    var attached = false
+    @OptionGroup var gridOptions: GridOptions
 
     @OptionGroup var encode: EncodeOptions
 
@@ -58,7 +57,7 @@ struct Survive: ParsableCommand {
             let key = try keyOptions.load()
             let payload = try message.map { try Message(hex: $0) } ?? WatermarkEmbedding.contentMessage(of: input)
             var suite = SurvivalSuite(settings: encode.settings, jobs: encode.jobs, quiet: encode.quiet)
-            suite.attached = attached
+            suite.attached = gridOptions.isAttached
             let sweep: [Float?] = marked ? [nil] : parsedStrengths!
             var reports: [SurvivalReport] = []
             for strength in sweep {

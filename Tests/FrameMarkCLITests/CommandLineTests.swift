@@ -42,6 +42,11 @@ final class CommandLineTests: XCTestCase {
         let bad = try runCommand(Self.executable, ["transcode", "x.mp4", "-o", "y.mp4", "--crf", "99"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("--crf"), bad.stderr)
+
+        let grids = try runCommand(Self.executable, ["embed", "x.mp4", "-o", "y.mp4", "--key", "k", "--attached", "--grid", "fixed"])
+        XCTAssertNotEqual(grids.status, 0)
+        XCTAssertTrue(grids.stderr.contains("contradict"), grids.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "y.mp4"))
     }
 }
 
@@ -66,6 +71,9 @@ extension CommandLineTests {
         env["FRAMEMARK_KEY"] = "cli-key"
         let e = try runCommand(Self.executable, ["embed", input, "-o", out, "--message", "00c0ffee12345678", "--preset", "veryfast", "--json"], environment: env)
         XCTAssertEqual(e.status, 0, e.stderr)
+        let embedded = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(embedded["grid"] as? String, "fixed")
+        XCTAssertEqual(embedded["attached"] as? Bool, false)
         XCTAssertFalse(e.stdout.contains("cli-key") || e.stderr.contains("cli-key"), "the key is never printed")
         let d = try runCommand(Self.executable, ["detect", out, "--json"], environment: env)
         XCTAssertEqual(d.status, 0, d.stderr)
