@@ -306,13 +306,16 @@ public final class ClipAnalyzer {
                 readings = grids.map { readingOf($0.0, $0.1, clipped: $0.2, under: alternative) }
                 tone = alternative.t
             }
-            var pilotSum = [(re: Double, im: Double)](repeating: (0, 0), count: layout.projectionCount), bitSum = pilotSum
-            for r in readings { accumulate(phasesOf(r.projections, under: alternative), r.erased, pilotSum: &pilotSum, bitSum: &bitSum) }
-            if let message = readMessage(readings, under: alternative, reliability: reliability(pilotSum, count: readings.count), bitSum: bitSum) {
-                return message
-            }
+            if let message = readMessagePooling(readings, under: alternative) { return message }
         }
         return nil
+    }
+
+    /// `readMessage` on readings not pooled yet: pools them under `choice` first.
+    private func readMessagePooling(_ readings: [Reading], under choice: Choice) -> Message? {
+        var pilotSum = [(re: Double, im: Double)](repeating: (0, 0), count: layout.projectionCount), bitSum = pilotSum
+        for r in readings { accumulate(phasesOf(r.projections, under: choice), r.erased, pilotSum: &pilotSum, bitSum: &bitSum) }
+        return readMessage(readings, under: choice, reliability: reliability(pilotSum, count: readings.count), bitSum: bitSum)
     }
 
     /// A tone change that clips part of the picture leaves partly clipped cells, and where the
@@ -327,11 +330,7 @@ public final class ClipAnalyzer {
         guard entries.contains(where: { !$0.clipped.isEmpty }) else { return nil }
         for share in Self.otherClippedShares {
             let readings = entries.map { readingOf($0.upright.map { Float($0) }, $0.turned.map { Float($0) }, clipped: $0.clipped, share: share, under: choice) }
-            var pilotSum = [(re: Double, im: Double)](repeating: (0, 0), count: layout.projectionCount), bitSum = pilotSum
-            for r in readings { accumulate(phasesOf(r.projections, under: choice), r.erased, pilotSum: &pilotSum, bitSum: &bitSum) }
-            if let message = readMessage(readings, under: choice, reliability: reliability(pilotSum, count: readings.count), bitSum: bitSum) {
-                return message
-            }
+            if let message = readMessagePooling(readings, under: choice) { return message }
         }
         return nil
     }
