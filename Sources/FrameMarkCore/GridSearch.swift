@@ -44,11 +44,9 @@ public struct GridSearch: Sendable {
     /// zoom and of each shift, kept while the pilots score better, halved `rounds` times. The
     /// sums place a grid to a fraction of an eighth of a cell; the lattice wants it within a
     /// pixel (on a 720p test copy a 0.27% zoom error, 1.7 pixels at the edges, cost 40% of the score).
-    public func refine(_ plane: LumaPlane, from start: (geometry: GlobalMotion, score: Double), under hypothesis: Hypothesis,
-                       rounds: Int = 3) -> (geometry: GlobalMotion, score: Double) {
+    public func refine(_ plane: LumaPlane, from start: Placed, under hypothesis: Hypothesis, rounds: Int = 3) -> Placed {
         var best = start
         var zoom = 0.001, shift = 0.6
-        let turns = hypothesis.orientation.swapsAxes
         for _ in 0..<rounds {
             var improved = true
             while improved {
@@ -57,14 +55,28 @@ public struct GridSearch: Sendable {
                 for candidate in [GlobalMotion(scale: g.scale * (1 + zoom), dx: g.dx, dy: g.dy), GlobalMotion(scale: g.scale * (1 - zoom), dx: g.dx, dy: g.dy),
                                   GlobalMotion(scale: g.scale, dx: g.dx + shift, dy: g.dy), GlobalMotion(scale: g.scale, dx: g.dx - shift, dy: g.dy),
                                   GlobalMotion(scale: g.scale, dx: g.dx, dy: g.dy + shift), GlobalMotion(scale: g.scale, dx: g.dx, dy: g.dy - shift)] {
-                    let score = detector.pilotScores(detector.observe(plane, geometry: candidate, quarterTurns: turns), under: [hypothesis])[0]
-                    if score > best.score { best = (candidate, score); improved = true }
+                    let read = self.read(plane, at: candidate, under: hypothesis)
+                    if read.score > best.score { best = read; improved = true }
                 }
             }
             zoom /= 2
             shift /= 2
         }
         return best
+    }
+
+    /// A frame read at one geometry: the observation and its pilots' score under a hypothesis.
+    public struct Placed: Sendable {
+        public let geometry: GlobalMotion
+        public let score: Double
+        public let observation: FrameObservation
+    }
+
+    /// The frame observed at `geometry` (the quarter-turned grid only if `hypothesis` needs it)
+    /// and scored under `hypothesis`.
+    public func read(_ plane: LumaPlane, at geometry: GlobalMotion, under hypothesis: Hypothesis) -> Placed {
+        let observation = detector.observe(plane, geometry: geometry, quarterTurns: hypothesis.orientation.swapsAxes)
+        return Placed(geometry: geometry, score: detector.pilotScores(observation, under: [hypothesis])[0], observation: observation)
     }
 
     /// The best shift of `geometry` by up to a cell along each axis.
