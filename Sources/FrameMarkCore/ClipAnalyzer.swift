@@ -36,6 +36,9 @@ public struct FrameVerdict: Sendable {
     /// frame-fixed grid zoomed by `scale` about the frame's centre and shifted by `shift` (fractions
     /// of the frame's width and height). Places what is found on the grid (a tamper box) in the frame.
     public var gridPlacement: GridPlacement?
+    /// How the frame's message is laid out (`WatermarkDesign.arrangements`; always 0 on the
+    /// frame-fixed grid): which of `ProjectionMap.latticeOffsets` its lattice errors are against.
+    public var arrangement = 0
 }
 
 /// A grid's place in a frame, as `GlobalMotion` gives it, in fractions of the frame.
@@ -68,8 +71,9 @@ public struct ProjectionMap: Sendable {
     public let cellsPerProjection: Int
     /// Cell indices (x + y·gridWidth), `cellsPerProjection` per projection, in `latticeErrors` order.
     public let cells: [Int32]
-    /// Each projection's lattice offset in steps (its dither plus half a step for a 1).
-    public let latticeOffsets: [Float]
+    /// Each projection's lattice offset in steps (its dither plus half a step for a 1), for each
+    /// arrangement of the message (`FrameVerdict.arrangement`).
+    public let latticeOffsets: [[Float]]
     /// The time code's projections (bit-major within each repeat, as `Payload.timeBits`): their
     /// cells, and their dithers in steps.
     public let timeCells: [Int32]
@@ -118,6 +122,8 @@ public final class ClipAnalyzer {
     private var frames: [FrameVerdict] = []
     private var locked: Locked?
     private var tailTables: [Int: UnitTailTable] = [:]
+    /// Each frame's `arrangementScores` as first read (nil: too little detail), in clip order.
+    private var arrangementEvidence: [[Float]?] = []
     private var layout: WatermarkLayout { detector.layout }
 
     /// The hypothesis and message fixed once, and the pooled phasors of every frame seen since.
@@ -129,9 +135,15 @@ public final class ClipAnalyzer {
     private struct Locked {
         var o: Int, s: Int, g: Int, t: Int
         var choice: Choice { Choice(o: o, s: s, g: g, t: t) }
-        var message: Message? { didSet { codedMessage = message.map(Payload.codedMessage) } }
-        /// The message's coded bits, once it is known: every later frame is tested with them.
-        var codedMessage: [UInt8]?
+        var message: Message? {
+            didSet { codedMessage = message.map { m in Payload.arranged(Payload.codedMessage(m), layout.codedOrder) } }
+        }
+        let layout: WatermarkLayout
+        /// The message's coded bits as each arrangement lays them on the message projections,
+        /// once it is known: every later frame is tested with its arrangement's.
+        var codedMessage: [[UInt8]]?
+        /// Frames folded in after the lock: each arrangement's running score (see `foldArrangement`).
+        var arrangementMetric = [Float](repeating: 0, count: WatermarkDesign.arrangements)
         var pilotSum: [(re: Double, im: Double)]
         var bitSum: [(re: Double, im: Double)]
         var count: Int
@@ -194,17 +206,30 @@ public final class ClipAnalyzer {
     }
 
     /// The verdict of one frame read again (on another geometry) after `finish`, under the
-    /// clip's hypothesis and message; nil before `finish`.
-    public func rejudge(_ observation: FrameObservation, index: Int, timeSeconds: Double) -> FrameVerdict? {
+    /// clip's hypothesis and message, with its message in `arrangement` (see `arrangements`);
+    /// nil before `finish`.
+    public func rejudge(_ observation: FrameObservation, index: Int, timeSeconds: Double, arrangement: Int) -> FrameVerdict? {
         guard locked != nil else { return nil }
-        let reading = readingOf(observation.upright, observation.turned, clipped: observation.clipped)
+        var reading = readingOf(observation.upright, observation.turned, clipped: observation.clipped)
+        reading.arrangement = arrangement
         let count = frames.count
         judge(reading, index: index, time: timeSeconds, detail: observation.detail)
         guard frames.count > count else { return nil }
         return frames.removeLast()
     }
 
-    private func projectionMap(orientation o: Int, coded: [UInt8]?) -> ProjectionMap {
+    /// Every frame's arrangement, found again with the frames at `placed` (positions in the clip)
+    /// read from these observations instead: a frame first read on the wrong grid had no say in
+    /// it, and the frames after a cut may not share their neighbours'.
+    public func arrangements(replacing placed: [Int: FrameObservation]) -> [Int] {
+        var scores = arrangementEvidence
+        for (i, o) in placed where scores.indices.contains(i) && o.detail >= WatermarkDesign.minimumDetail {
+            scores[i] = arrangementScores(readingOf(o.upright, o.turned, clipped: o.clipped))
+        }
+        return Payload.smoothArrangements(scores)
+    }
+
+    private func projectionMap(orientation o: Int, coded: [[UInt8]]?) -> ProjectionMap {
         let n = layout.cellsPerProjection
         let swapped = Orientation.allCases[o].swapsAxes
         let oriented = layout.orientedCells[o]
@@ -218,11 +243,12 @@ public final class ClipAnalyzer {
                              timeCells: timeCells, timeDithers: layout.timeRange.map { layout.dither[$0] })
     }
 
-    /// Dither plus half a step per 1 bit, for the known-bit projections.
-    private func latticeOffsets(_ coded: [UInt8]?) -> [Float] {
-        let message = layout.messageRange.map { i in layout.dither[i] + 0.5 * Float(coded?[i - layout.messageRange.lowerBound] ?? 0) }
+    /// Dither plus half a step per 1 bit, for the known-bit projections, in each arrangement.
+    private func latticeOffsets(_ coded: [[UInt8]]?) -> [[Float]] {
         let pilots = layout.pilotRange.enumerated().map { j, i in layout.dither[i] + 0.5 * Float(layout.pilotBits[j]) }
-        return message + pilots
+        return (0..<WatermarkDesign.arrangements).map { a in
+            layout.messageRange.map { i in layout.dither[i] + 0.5 * Float(coded?[a][i - layout.messageRange.lowerBound] ?? 0) } + pilots
+        }
     }
 
     /// The projections whose bits are known once the message is: the coded message, then the pilots.
@@ -234,28 +260,34 @@ public final class ClipAnalyzer {
     private func lock() {
         let best = stored.isEmpty ? (o: 0, s: 0, g: 0, t: 0) : bestHypothesis()
         let k = layout.projectionCount
-        locked = Locked(o: best.o, s: best.s, g: best.g, t: best.t, message: nil,
+        locked = Locked(o: best.o, s: best.s, g: best.g, t: best.t, message: nil, layout: layout,
                         pilotSum: .init(repeating: (0, 0), count: k), bitSum: .init(repeating: (0, 0), count: k), count: 0)
         // Pool the stored frames first, read the message, then give each stored frame its verdict.
-        let readings = stored.map { readingOf($0.upright.map { Float($0) }, $0.turned.map { Float($0) }, clipped: $0.clipped) }
+        var readings = stored.map { readingOf($0.upright.map { Float($0) }, $0.turned.map { Float($0) }, clipped: $0.clipped) }
         let keep = stored.indices.filter { stored[$0].detail >= WatermarkDesign.minimumDetail }
+        arrangementEvidence = stored.indices.map { i in
+            stored[i].detail >= WatermarkDesign.minimumDetail ? arrangementScores(readings[i]) : nil
+        }
+        let arrangements = Payload.smoothArrangements(arrangementEvidence)
+        for i in readings.indices { readings[i].arrangement = arrangements[i] }
         let usable = keep.map { readings[$0] }
+        let kept = keep.map { arrangements[$0] }
         let phases = usable.map { phasesOf($0.projections) }
-        for (p, r) in zip(phases, usable) { pool(p, r.erased) }
+        for (p, r) in zip(phases, usable) { pool(p, r) }
         if let l = locked, l.count > 0 { locked?.reliability = reliability(l.pilotSum, count: l.count) }
         // The message is read from the whole clip whatever the pilots say: a message that passes
         // its CRC is evidence in itself (a heavily compressed clip whose pilots fall just short).
         if let l = locked, l.count > 0 {
             var message = readMessage(usable, under: l.choice, reliability: l.reliability, bitSum: l.bitSum)
             if message == nil && clipLog10P(l) <= Self.alternativesLog10P {
-                message = readMessageNearby(keep.map { stored[$0] }, around: l.choice)
+                message = readMessageNearby(keep.map { stored[$0] }, arrangements: kept, around: l.choice)
             }
             if message == nil && clipLog10P(l) <= Self.alternativesLog10P {
-                message = readMessageErasedOtherwise(keep.map { stored[$0] }, under: l.choice)
+                message = readMessageErasedOtherwise(keep.map { stored[$0] }, arrangements: kept, under: l.choice)
             }
             locked?.message = message
             locked?.messageChecked = message != nil
-            if clipLog10P(l) > Self.clipLog10Threshold { scan(phases, usable.map(\.erased)) }
+            if clipLog10P(l) > Self.clipLog10Threshold { scan(phases, usable.map(\.erased), kept) }
         }
         for (entry, r) in zip(stored, readings) { judge(r, index: entry.index, time: entry.time, detail: entry.detail) }
         stored = []
@@ -282,10 +314,10 @@ public final class ClipAnalyzer {
             let weight = max(0, (clear ? best.statistic : atClipGain.statistic) / Float(atClipGain.terms))
             guard weight > 0 else { continue }
             let phases = phasesOf(r.projections, under: choice, factor: factor)
-            for (k, i) in layout.messageRange.enumerated() where !r.erased[i] { soft[k] += weight * cos(phases[i]) }
+            let order = layout.codedOrder[r.arrangement]
+            for (j, i) in layout.messageRange.enumerated() where !r.erased[i] { soft[order[j]] += weight * trust[i] * cos(phases[i]) }
         }
-        let trusted = layout.messageRange.map { soft[$0 - layout.messageRange.lowerBound] * trust[$0] }
-        return Payload.decodeMessage(trusted) ?? Payload.decodeMessage(layout.messageRange.map { Float(bitSum[$0].re) })
+        return Payload.decodeMessage(soft) ?? Payload.decodeMessage(layout.messageRange.map { Float(bitSum[$0].re) })
     }
 
     /// The pilots choose the hypothesis by a statistic that is nearly flat between neighbouring
@@ -297,13 +329,17 @@ public final class ClipAnalyzer {
     /// (`messageAlternatives`). Each is one more chance for noise to pass the CRC, so all of them
     /// count in `messageAttempts` whether tried or not.
     private func readMessageNearby(_ entries: [(index: Int, time: Double, upright: [Float16], turned: [Float16], detail: Float, clipped: [UInt8])],
-                                   around choice: Choice) -> Message? {
+                                   arrangements: [Int], around choice: Choice) -> Message? {
         let grids = entries.map { ($0.upright.map { Float($0) }, $0.turned.map { Float($0) }, $0.clipped) }
         var readings: [Reading] = []
         var tone = -1
         for alternative in Self.messageAlternatives(around: choice) {
             if alternative.t != tone {
-                readings = grids.map { readingOf($0.0, $0.1, clipped: $0.2, under: alternative) }
+                readings = zip(grids, arrangements).map { g, a in
+                    var r = readingOf(g.0, g.1, clipped: g.2, under: alternative)
+                    r.arrangement = a
+                    return r
+                }
                 tone = alternative.t
             }
             if let message = readMessagePooling(readings, under: alternative) { return message }
@@ -314,7 +350,7 @@ public final class ClipAnalyzer {
     /// `readMessage` on readings not pooled yet: pools them under `choice` first.
     private func readMessagePooling(_ readings: [Reading], under choice: Choice) -> Message? {
         var pilotSum = [(re: Double, im: Double)](repeating: (0, 0), count: layout.projectionCount), bitSum = pilotSum
-        for r in readings { accumulate(phasesOf(r.projections, under: choice), r.erased, pilotSum: &pilotSum, bitSum: &bitSum) }
+        for r in readings { accumulate(phasesOf(r.projections, under: choice), r, pilotSum: &pilotSum, bitSum: &bitSum) }
         return readMessage(readings, under: choice, reliability: reliability(pilotSum, count: readings.count), bitSum: bitSum)
     }
 
@@ -326,10 +362,14 @@ public final class ClipAnalyzer {
     /// also read with each of `otherClippedShares` deciding (each one more chance for noise, in
     /// `messageAttempts`).
     private func readMessageErasedOtherwise(_ entries: [(index: Int, time: Double, upright: [Float16], turned: [Float16], detail: Float, clipped: [UInt8])],
-                                            under choice: Choice) -> Message? {
+                                            arrangements: [Int], under choice: Choice) -> Message? {
         guard entries.contains(where: { !$0.clipped.isEmpty }) else { return nil }
         for share in Self.otherClippedShares {
-            let readings = entries.map { readingOf($0.upright.map { Float($0) }, $0.turned.map { Float($0) }, clipped: $0.clipped, share: share, under: choice) }
+            let readings = zip(entries, arrangements).map { e, a in
+                var r = readingOf(e.upright.map { Float($0) }, e.turned.map { Float($0) }, clipped: e.clipped, share: share, under: choice)
+                r.arrangement = a
+                return r
+            }
             if let message = readMessagePooling(readings, under: choice) { return message }
         }
         return nil
@@ -374,7 +414,7 @@ public final class ClipAnalyzer {
     /// phasors add up whatever their direction). Each stretch is tested like the clip; the best
     /// is corrected for the number of stretches, and the message is read from the stretches that
     /// show the mark.
-    private func scan(_ phases: [[Float]], _ erased: [[Bool]]) {
+    private func scan(_ phases: [[Float]], _ erased: [[Bool]], _ arrangements: [Int]) {
         guard var l = locked, phases.count >= 2 * Self.scanWindow else { return }
         let starts = Array(stride(from: 0, through: phases.count - Self.scanWindow, by: Self.scanStep))
         let correction = log10(Double(starts.count)) + log10(Double(Hypothesis.count))
@@ -399,15 +439,21 @@ public final class ClipAnalyzer {
             var frames = Set<Int>()
             for start in significant { frames.formUnion(start..<(start + Self.scanWindow)) }
             var soft = [Double](repeating: 0, count: layout.messageRange.count)
-            for f in frames { for (k, i) in layout.messageRange.enumerated() where !erased[f][i] { soft[k] += Double(cos(phases[f][i])) } }
+            for f in frames {
+                let order = layout.codedOrder[arrangements[f]]
+                for (j, i) in layout.messageRange.enumerated() where !erased[f][i] { soft[order[j]] += Double(cos(phases[f][i])) }
+            }
             l.message = Payload.decodeMessage(soft.map { Float($0) })
         }
         locked = l
     }
 
     private func fold(_ upright: [Float], _ turned: [Float], clipped: [UInt8], index: Int, time: Double, detail: Float) {
-        let r = readingOf(upright, turned, clipped: clipped)
-        if detail >= WatermarkDesign.minimumDetail { pool(phasesOf(r.projections), r.erased) }
+        var r = readingOf(upright, turned, clipped: clipped)
+        let scores = detail >= WatermarkDesign.minimumDetail ? arrangementScores(r) : nil
+        arrangementEvidence.append(scores)
+        r.arrangement = foldArrangement(scores)
+        if scores != nil { pool(phasesOf(r.projections), r) }
         judge(r, index: index, time: time, detail: detail)
     }
 
@@ -419,6 +465,8 @@ public final class ClipAnalyzer {
         /// Erased because a cell lies outside the frame (a grid that follows the picture): not
         /// evidence of an edit, so its lattice error is `FrameVerdict.outsideError`.
         var outside: [Bool] = []
+        /// How the frame's message is laid out (`WatermarkDesign.arrangements`), once found.
+        var arrangement = 0
     }
 
     private func readingOf(_ upright: [Float], _ turned: [Float], clipped: [UInt8] = [], share: Float? = WatermarkDesign.clippedShare,
@@ -459,8 +507,8 @@ public final class ClipAnalyzer {
 
     /// The projections whose bits a frame is tested on, with those bits: the coded message's once
     /// it is known (see `judge`), the pilots' before.
-    private func knownBits(_ l: Locked) -> [(index: Int, bit: UInt8)] {
-        if let coded = l.codedMessage { return coded.enumerated().map { (layout.messageRange.lowerBound + $0, $1) } }
+    private func knownBits(_ l: Locked, arrangement: Int) -> [(index: Int, bit: UInt8)] {
+        if let coded = l.codedMessage { return coded[arrangement].enumerated().map { (layout.messageRange.lowerBound + $0, $1) } }
         return Array(zip(layout.pilotRange, layout.pilotBits)).map { (index: $0, bit: $1) }
     }
 
@@ -482,23 +530,60 @@ public final class ClipAnalyzer {
         return (sum, terms)
     }
 
-    private func pool(_ phases: [Float], _ erased: [Bool]) {
+    private func pool(_ phases: [Float], _ reading: Reading) {
         guard var l = locked else { return }
-        accumulate(phases, erased, pilotSum: &l.pilotSum, bitSum: &l.bitSum)
+        accumulate(phases, reading, pilotSum: &l.pilotSum, bitSum: &l.bitSum)
         l.count += 1
         locked = l
     }
 
     /// Adds one frame's phasors: each pilot's against its bit, and every projection before the
-    /// pilots as read (their bits are not known).
-    private func accumulate(_ phases: [Float], _ erased: [Bool], pilotSum: inout [(re: Double, im: Double)], bitSum: inout [(re: Double, im: Double)]) {
+    /// pilots as read (their bits are not known). The message's go to the coded bit they carry
+    /// in the frame's arrangement, so `bitSum`'s first `messageRange` entries are by coded bit.
+    private func accumulate(_ phases: [Float], _ reading: Reading, pilotSum: inout [(re: Double, im: Double)], bitSum: inout [(re: Double, im: Double)]) {
+        let erased = reading.erased
         for (j, i) in layout.pilotRange.enumerated() where !erased[i] {
             let phi = Double(phases[i]) - Double.pi * Double(layout.pilotBits[j])
             pilotSum[i].re += cos(phi); pilotSum[i].im += sin(phi)
         }
-        for i in 0..<layout.pilotRange.lowerBound where !erased[i] {
+        let order = layout.codedOrder[reading.arrangement], first = layout.messageRange.lowerBound
+        for (j, i) in layout.messageRange.enumerated() where !erased[i] {
+            bitSum[first + order[j]].re += Double(cos(phases[i])); bitSum[first + order[j]].im += Double(sin(phases[i]))
+        }
+        for i in layout.messageRange.upperBound..<layout.pilotRange.lowerBound where !erased[i] {
             bitSum[i].re += Double(cos(phases[i])); bitSum[i].im += Double(sin(phases[i]))
         }
+    }
+
+    /// How well each arrangement explains the frame's arrangement bits: Σ over their repeats of
+    /// cos(bit phase), each counted as much as the pilots next to it agree (as the time code's).
+    private func arrangementScores(_ reading: Reading) -> [Float] {
+        guard let l = locked else { return [Float](repeating: 0, count: WatermarkDesign.arrangements) }
+        let phases = phasesOf(reading.projections)
+        let erased = reading.erased
+        var pilotCos = [Float](repeating: 0, count: layout.projectionCount)
+        for (j, i) in layout.pilotRange.enumerated() where !erased[i] { pilotCos[i] = cos(phases[i] - Float.pi * Float(layout.pilotBits[j])) }
+        let soft = layout.arrangementRange.map { i -> Float in
+            guard !erased[i], reading.outside.isEmpty || !reading.outside[i] else { return 0 }
+            let near = layout.nearestPilots[i]
+            let local = max(0, near.reduce(Float(0)) { $0 + pilotCos[$1] } / Float(near.count))
+            return cos(phases[i]) * local * (l.reliability.isEmpty ? 1 : l.reliability[i])
+        }
+        return Payload.arrangementScores(soft)
+    }
+
+    /// A folded frame's arrangement, decided as it comes: the running best of
+    /// `Payload.smoothArrangements` without looking back (nil: a frame without evidence).
+    private func foldArrangement(_ scores: [Float]?) -> Int {
+        guard var l = locked else { return 0 }
+        let best = l.arrangementMetric.max()!
+        l.arrangementMetric = l.arrangementMetric.enumerated().map { a, m in
+            max(m, best - Payload.switchCost) + (scores?[a] ?? 0)
+        }
+        let metric = l.arrangementMetric.map { $0 - l.arrangementMetric.max()! }
+        l.arrangementMetric = metric
+        locked = l
+        return metric.indices.max { metric[$0] < metric[$1] }!
     }
 
     /// The frame's own test: on the message's coded bits once the message is known, on the pilots
@@ -514,7 +599,7 @@ public final class ClipAnalyzer {
             return
         }
         var phases = phasesOf(projections)
-        let known = knownBits(l)
+        let known = knownBits(l, arrangement: reading.arrangement)
         let (clipGainStatistic, terms) = statistic(reading, known, factor: 1)
         let table = tailTable(terms)
         var raw = table.log10Tail(Double(clipGainStatistic))
@@ -536,7 +621,7 @@ public final class ClipAnalyzer {
         // anything.
         var knownCos = [Float](repeating: 0, count: layout.projectionCount)
         for (j, i) in layout.pilotRange.enumerated() where !erased[i] { knownCos[i] = cos(phases[i] - Float.pi * Float(layout.pilotBits[j])) }
-        if let coded = l.codedMessage {
+        if let coded = l.codedMessage?[reading.arrangement] {
             for (k, b) in coded.enumerated() where !erased[k] { knownCos[k] = cos(phases[k] - Float.pi * Float(b)) }
         }
         let neighbours = l.codedMessage == nil ? layout.nearestPilots : layout.nearestKnown
@@ -558,7 +643,7 @@ public final class ClipAnalyzer {
         var errors: [Int8]?
         var coordinates: [Float]?
         var timeCoordinates: [Float]?
-        if let coded = l.codedMessage {
+        if let coded = l.codedMessage?[reading.arrangement] {
             let scale = Hypothesis.gains[l.g] * Hypothesis.signs[l.s] / detector.step
             coordinates = knownBitProjections.map { projections[$0] * scale }
             timeCoordinates = layout.timeRange.map { projections[$0] * scale }
@@ -575,7 +660,8 @@ public final class ClipAnalyzer {
         }
         frames.append(FrameVerdict(index: index, timeSeconds: time, log10PValue: log10p, detected: detected,
                                    timeCode: detected ? Payload.decodeTime(timeCos) : nil,
-                                   detail: detail, timeSoft: timeSoft, latticeErrors: errors, latticeCoordinates: coordinates, timeCoordinates: timeCoordinates))
+                                   detail: detail, timeSoft: timeSoft, latticeErrors: errors, latticeCoordinates: coordinates, timeCoordinates: timeCoordinates,
+                                   arrangement: reading.arrangement))
     }
 
     private func clipLog10P(_ l: Locked) -> Double {

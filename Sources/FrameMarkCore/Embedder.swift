@@ -46,12 +46,14 @@ public final class Embedder: Sendable {
         codedMessage = Payload.codedMessage(message)
     }
 
-    /// The bit every projection carries in a frame shown at `timeSeconds`.
-    func bits(timeSeconds: Double) -> [UInt8] {
+    /// The bit every projection carries in a frame shown at `timeSeconds`, with the message laid
+    /// out in `arrangement` (see `WatermarkDesign.arrangements`).
+    func bits(timeSeconds: Double, arrangement: Int = 0) -> [UInt8] {
         var bits = [UInt8](repeating: 0, count: layout.projectionCount)
-        for (i, b) in codedMessage.enumerated() { bits[layout.messageRange.lowerBound + i] = b }
+        for (j, k) in layout.codedOrder[arrangement].enumerated() { bits[layout.messageRange.lowerBound + j] = codedMessage[k] }
         let time = Payload.timeBits(code: Payload.timeCode(seconds: timeSeconds))
         for (i, b) in time.enumerated() { bits[layout.timeRange.lowerBound + i] = b }
+        for (i, b) in Payload.arrangementBits(arrangement).enumerated() { bits[layout.arrangementRange.lowerBound + i] = b }
         for (i, b) in layout.pilotBits.enumerated() { bits[layout.pilotRange.lowerBound + i] = b }
         return bits
     }
@@ -84,11 +86,12 @@ public final class Embedder: Sendable {
 
     /// Decides the frame's mark from the previous frame's (`restart`: from nothing, as at a new
     /// shot, where a grid that follows the picture returns to the frame). Call in presentation
-    /// order, one at a time.
-    public func decide(_ analysis: FrameAnalysis, timeSeconds: Double, restart: Bool = false) -> MarkField {
-        previous.withLock { previous in
+    /// order, one at a time. `arrangement` lays the message out (see `WatermarkDesign.arrangements`).
+    public func decide(_ analysis: FrameAnalysis, timeSeconds: Double, restart: Bool = false, arrangement: Int = 0) -> MarkField {
+        precondition((0..<WatermarkDesign.arrangements).contains(arrangement), "no such arrangement")
+        return previous.withLock { previous in
             if restart { previous = nil }
-            let field = decide(analysis, bits: bits(timeSeconds: timeSeconds), starting: previous)
+            let field = decide(analysis, bits: bits(timeSeconds: timeSeconds, arrangement: arrangement), starting: previous)
             previous = field
             return MarkField(values: field)
         }

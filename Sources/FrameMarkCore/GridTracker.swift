@@ -31,6 +31,11 @@ public struct GridTracker: Sendable {
     public static let home = GlobalMotion(scale: 0.94, dx: 0, dy: 0)
 
     public private(set) var geometry: GlobalMotion = home
+    /// The message's arrangement (`WatermarkDesign.arrangements`): the next one at every start
+    /// afresh, when the whole mark is laid anew anyway and changing it costs the encoder nothing.
+    /// A grid that stays home keeps its arrangement: changing it every 2 s on the still-camera
+    /// clip took the bitrate at CRF 23 from +3.2% to +6.7% over the unmarked encode (≤ 5% asked).
+    public private(set) var arrangement = WatermarkDesign.arrangements - 1
     private var previous: MotionPlane?
     private var lastMotion: GlobalMotion = .identity
     private var restartTime: Double?
@@ -73,6 +78,7 @@ public struct GridTracker: Sendable {
     }
 
     private mutating func restart(at time: Double, afresh: Bool) -> (geometry: GlobalMotion, restarted: Bool, afresh: Bool) {
+        if afresh { arrangement = (arrangement + 1) % WatermarkDesign.arrangements }
         geometry = Self.home
         lastMotion = .identity
         restartTime = time

@@ -44,4 +44,57 @@ enum Payload {
         }
         return code
     }
+
+    /// The bits that name arrangement `a` (see `WatermarkDesign.arrangements`), each repeated,
+    /// interleaved by repeat.
+    static func arrangementBits(_ a: Int) -> [UInt8] {
+        let n = WatermarkDesign.arrangementBits
+        let once = (0..<n).map { UInt8((a >> (n - 1 - $0)) & 1) }
+        return (0..<WatermarkDesign.arrangementRepeats).flatMap { _ in once }
+    }
+
+    /// What a change of arrangement between two frames costs in `smoothArrangements`, in the
+    /// units of `arrangementScores` (a clean frame scores its own arrangement 6 above the rest).
+    static let switchCost: Float = 6
+
+    /// The coded bits as each arrangement lays them on the message projections (`WatermarkLayout.codedOrder`).
+    static func arranged(_ coded: [UInt8], _ orders: [[Int]]) -> [[UInt8]] {
+        orders.map { order in order.map { coded[$0] } }
+    }
+
+    /// How well each arrangement explains soft values of its repeated bits (positive = 0): the
+    /// sum of the soft values, each signed by the arrangement's bit.
+    static func arrangementScores(_ soft: [Float]) -> [Float] {
+        (0..<WatermarkDesign.arrangements).map { a in
+            zip(arrangementBits(a), soft).reduce(Float(0)) { $0 + ($1.0 == 0 ? $1.1 : -$1.1) }
+        }
+    }
+
+    /// The most likely arrangement of each frame, from their `arrangementScores` (nil: no
+    /// evidence, such as a flat frame), by dynamic programming: a frame's arrangement changes
+    /// only where it is cheaper than `switchCost`, since a mark keeps one for at least a restart
+    /// (about a second) and a single frame's bits may read wrong.
+    static func smoothArrangements(_ scores: [[Float]?], switchCost: Float = switchCost) -> [Int] {
+        let n = WatermarkDesign.arrangements
+        guard !scores.isEmpty else { return [] }
+        var metric = [Float](repeating: 0, count: n)
+        var from = [[Int]](repeating: [Int](repeating: 0, count: n), count: scores.count)
+        for (f, score) in scores.enumerated() {
+            let best = metric.indices.max { metric[$0] < metric[$1] }!
+            var next = metric
+            for a in 0..<n {
+                let stay = metric[a], jump = metric[best] - switchCost
+                from[f][a] = stay >= jump ? a : best
+                next[a] = max(stay, jump) + (score?[a] ?? 0)
+            }
+            metric = next
+        }
+        var a = metric.indices.max { metric[$0] < metric[$1] }!
+        var out = [Int](repeating: 0, count: scores.count)
+        for f in stride(from: scores.count - 1, through: 0, by: -1) {
+            out[f] = a
+            a = from[f][a]
+        }
+        return out
+    }
 }

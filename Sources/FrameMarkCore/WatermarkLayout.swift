@@ -48,6 +48,16 @@ public enum WatermarkDesign {
     public static let timeCodeSeconds = 0.25
     public static let timeBits = 14
     public static let timeRepeats = 3
+    /// The message's coded bits are laid over its projections in one of `arrangements` key-derived
+    /// orders, named in each frame by `arrangementBits` bits repeated `arrangementRepeats` times.
+    /// A grid that follows the picture takes the next arrangement whenever it starts its mark
+    /// afresh (at a restart of a grid that moved, or a cut), when the whole mark is laid anew
+    /// anyway: so a part of the picture that loses the mark for a whole shot (a clipped band of
+    /// sky after a tone change) costs each coded bit in some stretches only, instead of the same
+    /// third of them throughout. The frame-fixed grid keeps arrangement 0.
+    public static let arrangements = 4
+    public static let arrangementBits = 2
+    public static let arrangementRepeats = 3
 }
 
 /// Everything derived from the key: which grid cells form each projection, the ±1 carrier on them
@@ -68,7 +78,13 @@ public final class WatermarkLayout: Sendable {
     /// Bits each projection carries: the coded message, the time code, then key-derived pilots.
     var messageRange: Range<Int> { 0..<WatermarkDesign.messageCodedBits }
     var timeRange: Range<Int> { messageRange.upperBound..<(messageRange.upperBound + WatermarkDesign.timeBits * WatermarkDesign.timeRepeats) }
-    var pilotRange: Range<Int> { timeRange.upperBound..<projectionCount }
+    var arrangementRange: Range<Int> {
+        timeRange.upperBound..<(timeRange.upperBound + WatermarkDesign.arrangementBits * WatermarkDesign.arrangementRepeats)
+    }
+    var pilotRange: Range<Int> { arrangementRange.upperBound..<projectionCount }
+    /// For each arrangement, the coded-message bit that each message projection carries
+    /// (`messageRange.lowerBound + j` carries bit `codedOrder[a][j]`); arrangement 0 in order.
+    let codedOrder: [[Int]]
     /// The pilots' bits: known to whoever holds the key, so every frame can be tested exactly.
     let pilotBits: [UInt8]
     /// For each projection, the `WatermarkDesign.neighbourPilots` pilot projections nearest to it.
@@ -115,8 +131,16 @@ public final class WatermarkLayout: Sendable {
         dither = (0..<projectionCount).map { _ in Float(ditherRNG.nextUnit()) }
         var pilotRNG = key.stream("framemark/v2/pilots")
         let pilotCount = projectionCount - WatermarkDesign.messageCodedBits - WatermarkDesign.timeBits * WatermarkDesign.timeRepeats
+            - WatermarkDesign.arrangementBits * WatermarkDesign.arrangementRepeats
         precondition(pilotCount >= 32, "payload does not leave room for pilots")
         pilotBits = (0..<pilotCount).map { _ in UInt8(pilotRNG.nextUInt64() & 1) }
+        codedOrder = (0..<WatermarkDesign.arrangements).map { a in
+            var order = Array(0..<WatermarkDesign.messageCodedBits)
+            guard a > 0 else { return order }
+            var rng = key.stream("framemark/v4/arrangement/\(a)")
+            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.next(below: i + 1)) }
+            return order
+        }
         // The pilots nearest each projection (by block centre), for reading how far a projection
         // can be trusted from how well the pilots around it agree with their bits.
         let count = projectionCount, blockCells = cells

@@ -263,7 +263,7 @@ public struct Forensics: Sendable {
                 guard test.log10P <= ClipAnalyzer.frameLog10Threshold else { continue }
                 labels[k] = test.partial ? .partial : .marked
                 if let v = frames[k].latticeCoordinates {
-                    let fresh = Self.errors(v, offsets, factor: test.factor)
+                    let fresh = Self.errors(v, offsets[frames[k].arrangement], factor: test.factor)
                     // Projections outside the frame stay without evidence.
                     frames[k].latticeErrors = frames[k].latticeErrors.map { old in zip(old, fresh).map { $0 == FrameVerdict.outsideError ? $0 : $1 } } ?? fresh
                 }
@@ -309,20 +309,21 @@ public struct Forensics: Sendable {
     /// gone: a region painted over breaks every projection with a cell in it (most of them), and
     /// when it stays put those broken phasors stay put too, which drowns the test. For each fixed
     /// box the test is exact, so × the number of boxes (and of gain factors and hypotheses).
-    static func pooledTestOutsideEdit(_ window: ArraySlice<FrameVerdict>, offsets: [Float], factor: Float,
+    static func pooledTestOutsideEdit(_ window: ArraySlice<FrameVerdict>, offsets arranged: [[Float]], factor: Float,
                                       locator: TamperLocator, model: ErrorModel) -> (log10P: Double, factor: Float, box: Int) {
-        let read = window.compactMap { f in f.latticeCoordinates.map { (v: $0, placement: f.gridPlacement) } }
+        let read = window.compactMap { f in f.latticeCoordinates.map { (v: $0, placement: f.gridPlacement, offsets: arranged[f.arrangement]) } }
         guard !read.isEmpty else { return (0, factor, 0) }
+        let count = arranged[0].count
         // The box is found in the frame (each frame's evidence moved there from its grid), and
         // each frame leaves out its own grid's projections that lie in it.
-        var evidence = [Float](repeating: 0, count: offsets.count)
-        for (v, placement) in read {
+        var evidence = [Float](repeating: 0, count: count)
+        for (v, placement, offsets) in read {
             let e = locator.framed(model.evidence(errors(v, offsets, factor: factor)), placement)
             for p in evidence.indices { evidence[p] += e[p] }
         }
         let box = bestBox(locator, evidence).box
-        var re = [Double](repeating: 0, count: offsets.count), im = re
-        for (v, placement) in read {
+        var re = [Double](repeating: 0, count: count), im = re
+        for (v, placement, offsets) in read {
             for p in offsets.indices where !locator.touches(p, box: box, placement: placement) {
                 let phase = 2 * Float.pi * (factor * v[p] - offsets[p])
                 re[p] += Double(cos(phase))
@@ -359,12 +360,13 @@ public struct Forensics: Sendable {
     /// log10 p of "no mark" for frames pooled: Σ Re zᵢ over the known-bit projections' pooled
     /// phasors zᵢ, exact given their lengths (see `PhaseTest`), at the best common gain factor
     /// (chosen on at most 64 of the frames), times the factors and hypotheses tried.
-    static func pooledTest(_ frames: ArraySlice<FrameVerdict>, offsets: [Float]) -> (log10P: Double, factor: Float, raw: Double) {
-        let usable = frames.compactMap(\.latticeCoordinates)
+    static func pooledTest(_ frames: ArraySlice<FrameVerdict>, offsets arranged: [[Float]]) -> (log10P: Double, factor: Float, raw: Double) {
+        let usable = frames.compactMap { f in f.latticeCoordinates.map { (v: $0, offsets: arranged[f.arrangement]) } }
         guard !usable.isEmpty else { return (0, 1, 0) }
-        func phasors(_ set: [[Float]], _ f: Float) -> (re: [Double], im: [Double]) {
-            var re = [Double](repeating: 0, count: offsets.count), im = re
-            for v in set {
+        let count = arranged[0].count
+        func phasors(_ set: [(v: [Float], offsets: [Float])], _ f: Float) -> (re: [Double], im: [Double]) {
+            var re = [Double](repeating: 0, count: count), im = re
+            for (v, offsets) in set {
                 for p in offsets.indices {
                     let phase = 2 * Float.pi * (f * v[p] - offsets[p])
                     re[p] += Double(cos(phase))
@@ -374,9 +376,9 @@ public struct Forensics: Sendable {
             return (re, im)
         }
         /// Σ cos only: all the search needs.
-        func statistic(_ set: [[Float]], _ f: Float) -> Float {
+        func statistic(_ set: [(v: [Float], offsets: [Float])], _ f: Float) -> Float {
             var sum: Float = 0
-            for v in set { for p in offsets.indices { sum += cos(2 * Float.pi * (f * v[p] - offsets[p])) } }
+            for (v, offsets) in set { for p in offsets.indices { sum += cos(2 * Float.pi * (f * v[p] - offsets[p])) } }
             return sum
         }
         let sample = stride(from: 0, to: usable.count, by: max(1, usable.count / 64)).map { usable[$0] }

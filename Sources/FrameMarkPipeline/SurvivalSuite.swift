@@ -48,8 +48,8 @@ public struct SurvivalReport: Sendable {
     /// (the codec's own), in luma levels (see `TemporalFlicker`): RMS and 99.9th percentile.
     public var flicker: FlickerFigures?
     public var controlFlicker: FlickerFigures?
-    /// The suite embedded with the grid following the picture (`--grid attached`).
-    public var attached = false
+    /// The suite embedded with the grid following the picture (`--grid attached`, the default).
+    public var attached = true
     public var attacks: [AttackResult]
 
     public init(input: String, strength: Float?, psnr: Double? = nil, ssim: Double? = nil, bitrateIncrease: Double? = nil,
@@ -69,8 +69,8 @@ public struct SurvivalSuite {
     public var settings: EncoderSettings
     public var jobs: Int
     public var quiet: Bool
-    /// Embed with the grid following the picture (`WatermarkEmbedding.attached`).
-    public var attached = false
+    /// Embed with the grid following the picture (`WatermarkEmbedding.attached`, the default).
+    public var attached = true
 
     public init(settings: EncoderSettings = EncoderSettings(), jobs: Int = ProcessInfo.processInfo.activeProcessorCount, quiet: Bool = true) {
         self.settings = settings

@@ -65,14 +65,11 @@ extension WatermarkDetection {
             }
         }
         var index = 0
+        var found: [Int: GridSearch.Placed] = [:]
         func take(_ results: [GridSearch.Placed?]) {
             for r in results {
-                defer { index += 1 }
-                guard let r, index < verdict.frames.count,
-                      var again = analyzer.rejudge(r.observation, index: index, timeSeconds: verdict.frames[index].timeSeconds) else { continue }
-                again.gridUnknown = verdict.frames[index].gridUnknown
-                verdict.frames[index] = again
-                geometries[index] = r.geometry
+                if let r, index < verdict.frames.count { found[index] = r }
+                index += 1
             }
         }
         var submitted = 0
@@ -80,5 +77,14 @@ extension WatermarkDetection {
             if case .frame(let frame) = item { take(try pool.submit(frame)); submitted += 1 }
         }
         take(try pool.finish())
+        // The placed frames' own arrangement bits join the rest before they are judged again.
+        let arrangements = analyzer.arrangements(replacing: found.mapValues(\.observation))
+        for (i, r) in found {
+            guard var again = analyzer.rejudge(r.observation, index: i, timeSeconds: verdict.frames[i].timeSeconds,
+                                               arrangement: i < arrangements.count ? arrangements[i] : verdict.frames[i].arrangement) else { continue }
+            again.gridUnknown = verdict.frames[i].gridUnknown
+            verdict.frames[i] = again
+            geometries[i] = r.geometry
+        }
     }
 }

@@ -12,11 +12,11 @@ public struct WatermarkEmbedding {
     /// The grid follows the picture's motion (`GridTracker`) instead of staying fixed to the
     /// frame: far cheaper to encode with camera motion, and sturdier under heavy compression
     /// (docs/algorithm.md). `detect` finds it by following the received motion, and places the
-    /// frames of a copy spliced or trimmed off a restart by their pilots. Not the default yet: on
-    /// a 2 s clip after brightness −0.15 it loses the message the frame-fixed grid reads.
+    /// frames of a copy spliced or trimmed off a restart by their pilots. The default; `false`
+    /// keeps the grid to the frame's edges.
     public var attached: Bool
 
-    public init(transcoder: Transcoder, strength: Float = 1, attached: Bool = false) {
+    public init(transcoder: Transcoder, strength: Float = 1, attached: Bool = true) {
         self.transcoder = transcoder
         self.strength = strength
         self.attached = attached
@@ -35,7 +35,8 @@ public struct WatermarkEmbedding {
             let place = tracking.map { t in frame.withLuma { t.place(index, $0, timeSeconds: time) } }
             let analysis: FrameAnalysis
             do { analysis = try frame.withLuma { try embedder.analyze($0, geometry: place?.geometry) } } catch { turnstile.skip(index); throw error }
-            let field = turnstile.pass(index) { embedder.decide(analysis, timeSeconds: time, restart: place?.afresh ?? false) }
+            let field = turnstile.pass(index) { embedder.decide(analysis, timeSeconds: time, restart: place?.afresh ?? false,
+                                                                        arrangement: place?.arrangement ?? 0) }
             frame.withLuma { embedder.apply(field, to: $0, geometry: place?.geometry) }
         }, configure: { video in
             guard video.width >= 64, video.height >= 36 else {
@@ -62,9 +63,14 @@ final class TrackingStage: Sendable {
     private let turnstile = Turnstile()
     private let tracker = Mutex(GridTracker())
 
-    func place(_ index: Int, _ plane: LumaPlane, timeSeconds: Double) -> (geometry: GlobalMotion, restarted: Bool, afresh: Bool) {
+    func place(_ index: Int, _ plane: LumaPlane, timeSeconds: Double) -> (geometry: GlobalMotion, afresh: Bool, arrangement: Int) {
         let motionPlane = MotionPlane(plane)
-        return turnstile.pass(index) { tracker.withLock { $0.advance(motionPlane, timeSeconds: timeSeconds) } }
+        return turnstile.pass(index) {
+            tracker.withLock { tracker in
+                let step = tracker.advance(motionPlane, timeSeconds: timeSeconds)
+                return (step.geometry, step.afresh, tracker.arrangement)
+            }
+        }
     }
 }
 

@@ -65,7 +65,7 @@ enum DetectionJSON {
                                     "log10_p_value": rounded(f.log10PValue, 3), "detected": f.detected,
                                     "detail": rounded(Double(f.detail), 3),
                                     "source_time_seconds": x.sourceTimeSeconds.map { rounded($0) } as Any? ?? NSNull(),
-                                    "time_code": f.timeCode as Any? ?? NSNull()]
+                                    "time_code": f.timeCode as Any? ?? NSNull(), "arrangement": f.arrangement]
             if !x.regions.isEmpty { o["regions"] = x.regions.map(region) }
             return o
         }

@@ -10,7 +10,7 @@ enum GridChoice: String, ExpressibleByArgument, CaseIterable {
 
 /// `--grid` and the older `--attached` flag, for the commands that embed.
 struct GridOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The mark's grid: 'fixed' (the default) keeps to the frame's edges, 'attached' follows the picture's motion (far fewer extra bits with camera motion, sturdier under heavy compression).",
+    @Option(help: ArgumentHelp("The mark's grid: 'attached' (the default) follows the picture's motion (far fewer extra bits with camera motion, sturdier under heavy compression), 'fixed' keeps to the frame's edges.",
                                discussion: "detect reads both kinds. See docs/algorithm.md."))
     var grid: GridChoice?
 
@@ -21,6 +21,6 @@ struct GridOptions: ParsableArguments {
         if attached && grid == .fixed { throw ValidationError("--attached and --grid fixed contradict each other.") }
     }
 
-    var isAttached: Bool { attached || grid == .attached }
+    var isAttached: Bool { attached || grid != .fixed }
     var chosen: GridChoice { isAttached ? .attached : .fixed }
 }

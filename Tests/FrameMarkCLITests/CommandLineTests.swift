@@ -72,8 +72,8 @@ extension CommandLineTests {
         let e = try runCommand(Self.executable, ["embed", input, "-o", out, "--message", "00c0ffee12345678", "--preset", "veryfast", "--json"], environment: env)
         XCTAssertEqual(e.status, 0, e.stderr)
         let embedded = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Any])
-        XCTAssertEqual(embedded["grid"] as? String, "fixed")
-        XCTAssertEqual(embedded["attached"] as? Bool, false)
+        XCTAssertEqual(embedded["grid"] as? String, "attached", "the grid follows the picture by default")
+        XCTAssertEqual(embedded["attached"] as? Bool, true)
         XCTAssertFalse(e.stdout.contains("cli-key") || e.stderr.contains("cli-key"), "the key is never printed")
         let d = try runCommand(Self.executable, ["detect", out, "--json"], environment: env)
         XCTAssertEqual(d.status, 0, d.stderr)
@@ -88,6 +88,7 @@ extension CommandLineTests {
         let frames = try XCTUnwrap(json["frames"] as? [[String: Any]])
         let count = try Oracle.videoFrameTimes(input).count
         XCTAssertEqual(frames.count, count)
+        XCTAssertTrue(frames.allSatisfy { ($0["arrangement"] as? Int).map((0..<4).contains) ?? false })
         let segments = try XCTUnwrap(json["segments"] as? [[String: Any]])
         XCTAssertEqual(segments.first?["start_frame"] as? Int, 0)
         XCTAssertEqual(segments.last?["end_frame"] as? Int, count)

@@ -91,7 +91,8 @@ final class AttachedGridTests: XCTestCase {
             XCTAssertEqual(place.restarted, i == 0)
             try plane.withLuma { luma in
                 let analysis = try embedder.analyze(luma, geometry: place.geometry)
-                embedder.apply(embedder.decide(analysis, timeSeconds: Double(i) / 25, restart: place.restarted), to: luma, geometry: place.geometry)
+                embedder.apply(embedder.decide(analysis, timeSeconds: Double(i) / 25, restart: place.afresh,
+                                               arrangement: embedTracker.arrangement), to: luma, geometry: place.geometry)
             }
             marked.append(plane)
         }

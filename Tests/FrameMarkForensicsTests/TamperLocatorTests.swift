@@ -11,7 +11,7 @@ final class TamperLocatorTests: XCTestCase {
         var cells: [Int32] = []
         for i in Array(layout.messageRange) + Array(layout.pilotRange) { cells.append(contentsOf: oriented[(i * n)..<((i + 1) * n)]) }
         return ProjectionMap(gridWidth: swapped ? layout.gridHeight : layout.gridWidth, gridHeight: swapped ? layout.gridWidth : layout.gridHeight,
-                             cellsPerProjection: n, cells: cells, latticeOffsets: [], timeCells: [], timeDithers: [])
+                             cellsPerProjection: n, cells: cells, latticeOffsets: [[]], timeCells: [], timeDithers: [])
     }
 
     /// Box scores from prefix sums over the projections' block rectangles are the sums over the

@@ -1,0 +1,62 @@
+@testable import FrameMarkCore
+import XCTest
+
+/// The message laid out in another arrangement from one stretch to the next (a grid that follows
+/// the picture takes the next one whenever it starts its mark afresh).
+final class ArrangementTests: XCTestCase {
+    let message = Message(0x00C0_FFEE_1234_5678)
+
+    func testArrangementsAreOrdersOfTheCodedBitsAndTheFirstIsTheirOwn() throws {
+        let layout = WatermarkLayout(key: try WatermarkKey(string: "arrangement-key"))
+        XCTAssertEqual(layout.codedOrder.count, WatermarkDesign.arrangements)
+        XCTAssertEqual(layout.codedOrder[0], Array(0..<WatermarkDesign.messageCodedBits))
+        for order in layout.codedOrder.dropFirst() {
+            XCTAssertEqual(order.sorted(), Array(0..<WatermarkDesign.messageCodedBits))
+            XCTAssertLessThan(zip(order, layout.codedOrder[0]).filter { $0 == $1 }.count, 10, "another arrangement moves nearly every bit")
+        }
+        XCTAssertEqual(layout.arrangementRange.count, WatermarkDesign.arrangementBits * WatermarkDesign.arrangementRepeats)
+        XCTAssertEqual(layout.pilotRange.lowerBound, layout.arrangementRange.upperBound)
+    }
+
+    func testSmoothingKeepsAnArrangementThroughOneWrongFrameAndFindsTheChange() {
+        func clean(_ a: Int) -> [Float] { Payload.arrangementScores(Payload.arrangementBits(a).map { $0 == 0 ? 1 : -1 }) }
+        var scores: [[Float]?] = Array(repeating: clean(1), count: 10) + Array(repeating: clean(2), count: 10)
+        scores[4] = clean(3)      // one frame reads another arrangement
+        scores[14] = nil          // a flat frame: no evidence
+        scores[15] = scores[15]!.map { $0 * 0.1 }
+        XCTAssertEqual(clean(1).indices.max { clean(1)[$0] < clean(1)[$1] }, 1)
+        XCTAssertEqual(Payload.smoothArrangements(scores), Array(repeating: 1, count: 10) + Array(repeating: 2, count: 10))
+        XCTAssertEqual(Payload.smoothArrangements([]), [])
+    }
+
+    func testFramesOfTwoArrangementsReadTheMessageTogether() throws {
+        let key = try WatermarkKey(string: "arrangement-key")
+        let layout = WatermarkLayout(key: key)
+        let embedder = Embedder(layout: layout, message: message)
+        let analyzer = ClipAnalyzer(detector: FrameDetector(layout: layout))
+        let truth = (0..<16).map { $0 < 8 ? 0 : 3 }
+        for (i, arrangement) in truth.enumerated() {
+            let plane = TestPlane.textured(width: 320, height: 180, seed: 7, shift: i)
+            try plane.withLuma { luma in
+                let analysis = try embedder.analyze(luma)
+                let field = embedder.decide(analysis, timeSeconds: Double(i) / 25, restart: i == 0 || truth[i - 1] != arrangement,
+                                            arrangement: arrangement)
+                embedder.apply(field, to: luma)
+            }
+            analyzer.add(plane.withLuma { analyzer.detector.observe($0) }, index: i, timeSeconds: Double(i) / 25)
+        }
+        let verdict = analyzer.finish()
+        XCTAssertTrue(verdict.detected)
+        XCTAssertEqual(verdict.message, message)
+        XCTAssertEqual(verdict.frames.map(\.arrangement), truth)
+        XCTAssertEqual(verdict.frames.filter(\.detected).count, truth.count)
+        // Each frame's lattice errors are against its own arrangement's offsets: small everywhere.
+        let map = try XCTUnwrap(verdict.projectionMap)
+        XCTAssertEqual(map.latticeOffsets.count, WatermarkDesign.arrangements)
+        for frame in verdict.frames {
+            let errors = try XCTUnwrap(frame.latticeErrors)
+            let large = errors.filter { abs(Int($0)) > 64 }.count
+            XCTAssertLessThan(Double(large) / Double(errors.count), 0.1, "frame \(frame.index)")
+        }
+    }
+}
