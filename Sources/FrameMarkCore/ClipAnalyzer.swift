@@ -172,8 +172,14 @@ public final class ClipAnalyzer {
     static let scanWindow = 48
     static let scanStep = 24
 
-    public init(detector: FrameDetector, lockAfter: Int = 20000) {
+    /// Whether the message may come in any arrangement (a grid that follows the picture); a
+    /// frame-fixed mark is always in arrangement 0, and reading its arrangement bits could only
+    /// add errors (on a quarter-size copy it chose wrong ones and lost the message).
+    let arranged: Bool
+
+    public init(detector: FrameDetector, lockAfter: Int = 20000, arranged: Bool = true) {
         self.detector = detector
+        self.arranged = arranged
         self.lockAfter = max(16, lockAfter)
     }
 
@@ -558,7 +564,9 @@ public final class ClipAnalyzer {
     /// How well each arrangement explains the frame's arrangement bits: Σ over their repeats of
     /// cos(bit phase), each counted as much as the pilots next to it agree (as the time code's).
     private func arrangementScores(_ reading: Reading) -> [Float] {
-        guard let l = locked else { return [Float](repeating: 0, count: WatermarkDesign.arrangements) }
+        guard let l = locked, arranged else {
+            return (0..<WatermarkDesign.arrangements).map { $0 == 0 ? 1 : 0 }
+        }
         let phases = phasesOf(reading.projections)
         let erased = reading.erased
         var pilotCos = [Float](repeating: 0, count: layout.projectionCount)

@@ -332,7 +332,7 @@ public struct WatermarkDetection {
             (reads.step, reads.anchor, reads.geometry) = (step, anchor, geometry)
             return reads
         }
-        let fixedAnalyzer = ClipAnalyzer(detector: detector), trackedAnalyzer = ClipAnalyzer(detector: detector)
+        let fixedAnalyzer = ClipAnalyzer(detector: detector, arranged: false), trackedAnalyzer = ClipAnalyzer(detector: detector)
         let progress = ProgressMeter(label: "detect", total: video.expectedFrames, quiet: quiet)
         var steps: [GridPlan.Step] = [], anchors = Set<Int>(), geometries: [GlobalMotion] = []
         func take(_ results: [FrameReads]) {
