@@ -584,11 +584,9 @@ public final class ClipAnalyzer {
     /// `Payload.smoothArrangements` without looking back (nil: a frame without evidence).
     private func foldArrangement(_ scores: [Float]?) -> Int {
         guard var l = locked else { return 0 }
-        let best = l.arrangementMetric.max()!
-        l.arrangementMetric = l.arrangementMetric.enumerated().map { a, m in
-            max(m, best - Payload.switchCost) + (scores?[a] ?? 0)
-        }
-        let metric = l.arrangementMetric.map { $0 - l.arrangementMetric.max()! }
+        let stepped = Payload.stepArrangements(l.arrangementMetric, scores).metric
+        // Kept near 0, since a long clip would otherwise run it out of precision.
+        let metric = stepped.map { $0 - stepped.max()! }
         l.arrangementMetric = metric
         locked = l
         return metric.indices.max { metric[$0] < metric[$1] }!

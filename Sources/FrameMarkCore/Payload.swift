@@ -57,6 +57,19 @@ enum Payload {
     /// units of `arrangementScores` (a clean frame scores its own arrangement 6 above the rest).
     static let switchCost: Float = 6
 
+    /// One frame of `smoothArrangements`: each arrangement's best score so far, given the
+    /// previous frame's, and which arrangement that best came from.
+    static func stepArrangements(_ metric: [Float], _ score: [Float]?, switchCost: Float = switchCost) -> (metric: [Float], from: [Int]) {
+        let best = metric.indices.max { metric[$0] < metric[$1] }!
+        var next = metric, from = Array(metric.indices)
+        for a in metric.indices {
+            let stay = metric[a], jump = metric[best] - switchCost
+            if jump > stay { from[a] = best }
+            next[a] = max(stay, jump) + (score?[a] ?? 0)
+        }
+        return (next, from)
+    }
+
     /// The coded bits as each arrangement lays them on the message projections (`WatermarkLayout.codedOrder`).
     static func arranged(_ coded: [UInt8], _ orders: [[Int]]) -> [[UInt8]] {
         orders.map { order in order.map { coded[$0] } }
@@ -75,19 +88,13 @@ enum Payload {
     /// only where it is cheaper than `switchCost`, since a mark keeps one for at least a restart
     /// (about a second) and a single frame's bits may read wrong.
     static func smoothArrangements(_ scores: [[Float]?], switchCost: Float = switchCost) -> [Int] {
-        let n = WatermarkDesign.arrangements
         guard !scores.isEmpty else { return [] }
-        var metric = [Float](repeating: 0, count: n)
-        var from = [[Int]](repeating: [Int](repeating: 0, count: n), count: scores.count)
-        for (f, score) in scores.enumerated() {
-            let best = metric.indices.max { metric[$0] < metric[$1] }!
-            var next = metric
-            for a in 0..<n {
-                let stay = metric[a], jump = metric[best] - switchCost
-                from[f][a] = stay >= jump ? a : best
-                next[a] = max(stay, jump) + (score?[a] ?? 0)
-            }
-            metric = next
+        var metric = [Float](repeating: 0, count: WatermarkDesign.arrangements)
+        var from: [[Int]] = []
+        for score in scores {
+            let step = stepArrangements(metric, score, switchCost: switchCost)
+            metric = step.metric
+            from.append(step.from)
         }
         var a = metric.indices.max { metric[$0] < metric[$1] }!
         var out = [Int](repeating: 0, count: scores.count)
