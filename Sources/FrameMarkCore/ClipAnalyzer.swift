@@ -124,6 +124,11 @@ public final class ClipAnalyzer {
     private var tailTables: [Int: UnitTailTable] = [:]
     /// Each frame's `arrangementScores` as first read (nil: too little detail), in clip order.
     private var arrangementEvidence: [[Float]?] = []
+    /// Each frame's `messageScores` against the clip's message once it is known (nil before, or
+    /// with too little detail): what its neighbours learn of their arrangement from it.
+    private var messageEvidence: [[Float]?] = []
+    /// The frames where the grid's plan starts it afresh (see `add`), in clip order.
+    private var restarts: [Bool] = []
     private var layout: WatermarkLayout { detector.layout }
 
     /// The hypothesis and message fixed once, and the pooled phasors of every frame seen since.
@@ -166,7 +171,7 @@ public final class ClipAnalyzer {
     /// with each of `otherClippedShares`, are tried (`readMessage`, `readMessageNearby`,
     /// `readMessageErasedOtherwise`): each is one more chance for noise to pass.
     static let checkedMessageLog10P = log10(Double(messageAttempts)) - 32 * log10(2.0)
-    static let messageAttempts = 2 * (messageHypotheses + otherClippedShares.count)
+    static let messageAttempts = 2 * (messageHypotheses + otherClippedShares.count + arrangementRefinements)
 
     /// Stretches scanned when the whole clip does not show the mark: frames, and step.
     static let scanWindow = 48
@@ -183,8 +188,11 @@ public final class ClipAnalyzer {
         self.lockAfter = max(16, lockAfter)
     }
 
-    /// Adds the next frame (in presentation order).
-    public func add(_ observation: FrameObservation, index: Int, timeSeconds: Double) {
+    /// Adds the next frame (in presentation order). `restart`: the detector's plan of a grid that
+    /// follows the picture starts it afresh at this frame, where the mark takes its next
+    /// arrangement (see `Payload.smoothArrangements`).
+    public func add(_ observation: FrameObservation, index: Int, timeSeconds: Double, restart: Bool = false) {
+        restarts.append(restart)
         if locked != nil {
             fold(observation.upright, observation.turned, clipped: observation.clipped, index: index, time: timeSeconds, detail: observation.detail)
             return
@@ -228,11 +236,13 @@ public final class ClipAnalyzer {
     /// read from these observations instead: a frame first read on the wrong grid had no say in
     /// it, and the frames after a cut may not share their neighbours'.
     public func arrangements(replacing placed: [Int: FrameObservation]) -> [Int] {
-        var scores = arrangementEvidence
+        var scores = arrangementEvidence, message = messageEvidence
         for (i, o) in placed where scores.indices.contains(i) && o.detail >= WatermarkDesign.minimumDetail {
-            scores[i] = arrangementScores(readingOf(o.upright, o.turned, clipped: o.clipped))
+            let soft = arrangementSoft(readingOf(o.upright, o.turned, clipped: o.clipped))
+            scores[i] = Payload.arrangementScores(soft.bits)
+            if message.indices.contains(i) { message[i] = knownMessageScores(soft.message) }
         }
-        return Payload.smoothArrangements(scores)
+        return Payload.smoothArrangements(Payload.joined(scores, message), restarts: restarts)
     }
 
     private func projectionMap(orientation o: Int, coded: [[UInt8]]?) -> ProjectionMap {
@@ -274,10 +284,9 @@ public final class ClipAnalyzer {
         arrangementEvidence = stored.indices.map { i in
             stored[i].detail >= WatermarkDesign.minimumDetail ? arrangementScores(readings[i]) : nil
         }
-        let arrangements = Payload.smoothArrangements(arrangementEvidence)
-        for i in readings.indices { readings[i].arrangement = arrangements[i] }
-        let usable = keep.map { readings[$0] }
-        let kept = keep.map { arrangements[$0] }
+        var arrangements = Payload.smoothArrangements(arrangementEvidence, restarts: restarts)
+        var usable: [Reading] { keep.map { var r = readings[$0]; r.arrangement = arrangements[$0]; return r } }
+        var kept: [Int] { keep.map { arrangements[$0] } }
         let phases = usable.map { phasesOf($0.projections) }
         for (p, r) in zip(phases, usable) { pool(p, r) }
         if let l = locked, l.count > 0 { locked?.reliability = reliability(l.pilotSum, count: l.count) }
@@ -285,6 +294,27 @@ public final class ClipAnalyzer {
         // its CRC is evidence in itself (a heavily compressed clip whose pilots fall just short).
         if let l = locked, l.count > 0 {
             var message = readMessage(usable, under: l.choice, reliability: l.reliability, bitSum: l.bitSum)
+            var soft: [(bits: [Float], message: [Float])?] = []
+            if arranged && clipLog10P(l) <= Self.alternativesLog10P {
+                soft = stored.indices.map { i in stored[i].detail >= WatermarkDesign.minimumDetail ? arrangementSoft(readings[i]) : nil }
+                arrangementEvidence = soft.map { $0.map { Payload.arrangementScores($0.bits) } }
+            }
+            // Weak copies read the 6 arrangement projections wrong over whole seconds; the message's
+            // 246, pooled over the frames as arranged so far, say more: each frame's arrangement is
+            // found again with the others' agreement with that pooled estimate (each against the
+            // estimate without its own stretch's share, see `estimatedMessageScores`), and the
+            // message read again.
+            var refined = 0
+            while message == nil && !soft.isEmpty && restarts.dropFirst().contains(true) && refined < Self.arrangementRefinements {
+                refined += 1
+                let next = Payload.smoothArrangements(Payload.joined(arrangementEvidence, estimatedMessageScores(soft, arrangements)),
+                                                      restarts: restarts)
+                if next == arrangements { break }
+                arrangements = next
+                repool(phases, usable)
+                guard let l = locked else { break }
+                message = readMessage(usable, under: l.choice, reliability: l.reliability, bitSum: l.bitSum)
+            }
             if message == nil && clipLog10P(l) <= Self.alternativesLog10P {
                 message = readMessageNearby(keep.map { stored[$0] }, arrangements: kept, around: l.choice)
             }
@@ -293,10 +323,79 @@ public final class ClipAnalyzer {
             }
             locked?.message = message
             locked?.messageChecked = message != nil
+            // With the message known, its bits say each frame's arrangement far more surely than
+            // the 6 arrangement projections (which alone chose so far).
+            if message != nil && arranged {
+                if soft.isEmpty {
+                    soft = stored.indices.map { i in stored[i].detail >= WatermarkDesign.minimumDetail ? arrangementSoft(readings[i]) : nil }
+                    arrangementEvidence = soft.map { $0.map { Payload.arrangementScores($0.bits) } }
+                }
+                messageEvidence = soft.map { $0.flatMap { knownMessageScores($0.message) } }
+                let next = Payload.smoothArrangements(Payload.joined(arrangementEvidence, messageEvidence), restarts: restarts)
+                if next != arrangements {
+                    arrangements = next
+                    repool(phases, usable)
+                }
+            } else {
+                messageEvidence = Array(repeating: nil, count: stored.count)
+            }
             if clipLog10P(l) > Self.clipLog10Threshold { scan(phases, usable.map(\.erased), kept) }
         }
+        if messageEvidence.count != stored.count { messageEvidence = Array(repeating: nil, count: stored.count) }
+        for i in readings.indices { readings[i].arrangement = arrangements[i] }
         for (entry, r) in zip(stored, readings) { judge(r, index: entry.index, time: entry.time, detail: entry.detail) }
         stored = []
+    }
+
+    /// Rounds of `lock`'s finding the arrangements again from the pooled message (each one more
+    /// reading of the message, in `messageAttempts`).
+    static let arrangementRefinements = 3
+
+    /// Pools the frames again from nothing (their arrangements changed), the pilots' reliability with them.
+    private func repool(_ phases: [[Float]], _ readings: [Reading]) {
+        guard var l = locked else { return }
+        l.pilotSum = .init(repeating: (0, 0), count: layout.projectionCount)
+        l.bitSum = l.pilotSum
+        l.count = 0
+        locked = l
+        for (p, r) in zip(phases, readings) { pool(p, r) }
+        if let l = locked, l.count > 0 { locked?.reliability = reliability(l.pilotSum, count: l.count) }
+    }
+
+    /// Each frame's `messageScores` against the coded bits as the frames of the other stretches
+    /// (from one planned restart to the next) read them, pooled by coded bit in their
+    /// `arrangements` (each bit's estimate in −1…1: the pooled value over its root mean square,
+    /// clamped). A stretch's own frames are left out: a grid that follows the picture lies over
+    /// the same picture all through a stretch, so its frames share their errors and would agree
+    /// with one another in whatever arrangement they were given.
+    private func estimatedMessageScores(_ soft: [(bits: [Float], message: [Float])?], _ arrangements: [Int]) -> [[Float]?] {
+        let count = layout.messageRange.count
+        var stretch = [Int](repeating: 0, count: soft.count)
+        for f in soft.indices.dropFirst() { stretch[f] = stretch[f - 1] + (restarts.indices.contains(f) && restarts[f] ? 1 : 0) }
+        var pooled = [[Float]](repeating: [Float](repeating: 0, count: count), count: (stretch.last ?? 0) + 1)
+        for (f, s) in soft.enumerated() {
+            guard let s else { continue }
+            for (j, k) in layout.codedOrder[arrangements[f]].enumerated() { pooled[stretch[f]][k] += s.message[j] }
+        }
+        let all = (0..<count).map { k in pooled.reduce(Float(0)) { $0 + $1[k] } }
+        let estimates = pooled.map { own -> [Float] in
+            let others = zip(all, own).map { $0 - $1 }
+            let rms = max((others.reduce(0) { $0 + $1 * $1 } / Float(count)).squareRoot(), .leastNormalMagnitude)
+            return others.map { min(1, max(-1, $0 / rms)) }
+        }
+        return soft.enumerated().map { f, s in s.map { messageScores($0.message, estimates[stretch[f]]) } }
+    }
+
+    /// How well each arrangement lays `estimate` (one value per coded bit, positive = 0) over a
+    /// frame's soft message values: Σ soft · estimate of the bit the arrangement puts there.
+    private func messageScores(_ message: [Float], _ estimate: [Float]) -> [Float] {
+        layout.codedOrder.map { order in zip(order, message).reduce(Float(0)) { $0 + estimate[$1.0] * $1.1 } }
+    }
+
+    /// `messageScores` against the clip's message, once known.
+    private func knownMessageScores(_ message: [Float]) -> [Float]? {
+        guard arranged, let coded = locked?.codedMessage?[0] else { return nil }
+        return messageScores(message, coded.map { $0 == 0 ? 1 : -1 })
     }
 
     /// Reads the message from the pooled phases of the coded bits under `choice`, two ways; the
@@ -456,9 +555,12 @@ public final class ClipAnalyzer {
 
     private func fold(_ upright: [Float], _ turned: [Float], clipped: [UInt8], index: Int, time: Double, detail: Float) {
         var r = readingOf(upright, turned, clipped: clipped)
-        let scores = detail >= WatermarkDesign.minimumDetail ? arrangementScores(r) : nil
+        let soft = detail >= WatermarkDesign.minimumDetail && arranged ? arrangementSoft(r) : nil
+        let scores = detail < WatermarkDesign.minimumDetail ? nil : soft.map { Payload.arrangementScores($0.bits) } ?? arrangementScores(r)
+        let message = soft.flatMap { knownMessageScores($0.message) }
         arrangementEvidence.append(scores)
-        r.arrangement = foldArrangement(scores)
+        messageEvidence.append(message)
+        r.arrangement = foldArrangement(Payload.joined([scores], [message])[0], restart: restarts.last ?? false)
         if scores != nil { pool(phasesOf(r.projections), r) }
         judge(r, index: index, time: time, detail: detail)
     }
@@ -561,32 +663,37 @@ public final class ClipAnalyzer {
         }
     }
 
-    /// How well each arrangement explains the frame's arrangement bits: Σ over their repeats of
-    /// cos(bit phase), each counted as much as the pilots next to it agree (as the time code's).
+    /// How well each arrangement explains the frame's arrangement bits (see `arrangementSoft`).
     private func arrangementScores(_ reading: Reading) -> [Float] {
-        guard let l = locked, arranged else {
+        guard locked != nil, arranged else {
             return (0..<WatermarkDesign.arrangements).map { $0 == 0 ? 1 : 0 }
         }
+        return Payload.arrangementScores(arrangementSoft(reading).bits)
+    }
+
+    /// The frame's soft values (positive = 0) of its arrangement projections and of its message
+    /// projections (by projection): cos(bit phase), each counted as much as the pilots next to it
+    /// agree (as the time code's) and as the clip's pilots there do.
+    private func arrangementSoft(_ reading: Reading) -> (bits: [Float], message: [Float]) {
+        guard let l = locked else { return ([], []) }
         let phases = phasesOf(reading.projections)
         let erased = reading.erased
         var pilotCos = [Float](repeating: 0, count: layout.projectionCount)
         for (j, i) in layout.pilotRange.enumerated() where !erased[i] { pilotCos[i] = cos(phases[i] - Float.pi * Float(layout.pilotBits[j])) }
-        let soft = layout.arrangementRange.map { i -> Float in
+        func soft(_ i: Int) -> Float {
             guard !erased[i], reading.outside.isEmpty || !reading.outside[i] else { return 0 }
             let near = layout.nearestPilots[i]
             let local = max(0, near.reduce(Float(0)) { $0 + pilotCos[$1] } / Float(near.count))
             return cos(phases[i]) * local * (l.reliability.isEmpty ? 1 : l.reliability[i])
         }
-        return Payload.arrangementScores(soft)
+        return (layout.arrangementRange.map(soft), layout.messageRange.map(soft))
     }
 
     /// A folded frame's arrangement, decided as it comes: the running best of
     /// `Payload.smoothArrangements` without looking back (nil: a frame without evidence).
-    private func foldArrangement(_ scores: [Float]?) -> Int {
+    private func foldArrangement(_ scores: [Float]?, restart: Bool) -> Int {
         guard var l = locked else { return 0 }
-        let stepped = Payload.stepArrangements(l.arrangementMetric, scores).metric
-        // Kept near 0, since a long clip would otherwise run it out of precision.
-        let metric = stepped.map { $0 - stepped.max()! }
+        let metric = Payload.stepArrangements(l.arrangementMetric, scores, restart: restart).metric
         l.arrangementMetric = metric
         locked = l
         return metric.indices.max { metric[$0] < metric[$1] }!
@@ -617,6 +724,10 @@ public final class ClipAnalyzer {
             let local = table.log10Tail(Double(best.statistic)) + log10(Double(Self.frameGainFactors.count))
             if local < raw { phases = phasesOf(projections, factor: best.factor) }
             raw = min(raw, local) + log10(2)
+            // A grid that follows the picture chose the frame's arrangement with its message bits
+            // among the evidence (`messageEvidence`): the test is corrected for every arrangement
+            // it could have taken, so that choosing the one its bits fit best cannot make it pass.
+            if arranged { raw += log10(Double(WatermarkDesign.arrangements)) }
         }
         // The pilots chose the hypothesis; the message's projections took no part in the choice
         // and have dithers of their own, so a test on them alone needs no correction for it.

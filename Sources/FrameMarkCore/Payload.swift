@@ -54,20 +54,84 @@ enum Payload {
     }
 
     /// What a change of arrangement between two frames costs in `smoothArrangements`, in the
-    /// units of `arrangementScores` (a clean frame scores its own arrangement 6 above the rest).
+    /// units of `arrangementScores` (a clean frame scores its own arrangement 6 above the rest):
+    /// to the next one (a mark takes the next at each fresh start), or to any other (only where
+    /// the clip was edited: a cut, a splice, a stretch left out). At a frame where the detector's
+    /// own plan of the grid starts it afresh (`GridPlan.Planner.restarted`), taking the next
+    /// arrangement is free and keeping the same one costs `switchCost` instead.
     static let switchCost: Float = 6
+    static let jumpCost: Float = 12
 
-    /// One frame of `smoothArrangements`: each arrangement's best score so far, given the
-    /// previous frame's, and which arrangement that best came from.
-    static func stepArrangements(_ metric: [Float], _ score: [Float]?, switchCost: Float = switchCost) -> (metric: [Float], from: [Int]) {
+    /// What staying in the same arrangement, and taking the next, cost into a frame.
+    private static func costs(restart: Bool) -> (stay: Float, advance: Float) {
+        restart ? (switchCost, 0) : (0, switchCost)
+    }
+
+    /// One frame of `smoothArrangements` forward: each arrangement's best score so far, given the
+    /// previous frame's, and which arrangement that best came from (relative to the best, which
+    /// keeps a long clip's in range).
+    static func stepArrangements(_ metric: [Float], _ score: [Float]?, restart: Bool = false) -> (metric: [Float], from: [Int]) {
+        let n = metric.count, cost = costs(restart: restart)
         let best = metric.indices.max { metric[$0] < metric[$1] }!
         var next = metric, from = Array(metric.indices)
         for a in metric.indices {
-            let stay = metric[a], jump = metric[best] - switchCost
-            if jump > stay { from[a] = best }
-            next[a] = max(stay, jump) + (score?[a] ?? 0)
+            let previous = (a + n - 1) % n
+            var value = metric[a] - cost.stay
+            if metric[previous] - cost.advance > value { value = metric[previous] - cost.advance; from[a] = previous }
+            if metric[best] - jumpCost > value { value = metric[best] - jumpCost; from[a] = best }
+            next[a] = value + (score?[a] ?? 0)
         }
-        return (next, from)
+        let top = next.max()!
+        return (next.map { $0 - top }, from)
+    }
+
+    /// The same step backward: each arrangement's best score from this frame to the clip's end,
+    /// given the next frame's (`restart`: whether the next frame is a planned restart).
+    private static func stepArrangementsBack(_ metric: [Float], _ score: [Float]?, restart: Bool) -> [Float] {
+        let n = metric.count, cost = costs(restart: restart)
+        let best = metric.max()!
+        let next = metric.indices.map { a in
+            max(metric[a] - cost.stay, metric[(a + 1) % n] - cost.advance, best - jumpCost) + (score?[a] ?? 0)
+        }
+        let top = next.max()!
+        return next.map { $0 - top }
+    }
+
+    /// The most likely arrangement of each frame, from their `arrangementScores` (nil: no
+    /// evidence, such as a flat frame), by dynamic programming: a frame's arrangement changes
+    /// only where it pays (see `switchCost`), since a mark keeps one from one fresh start to
+    /// the next (about a second at least) and a single frame's bits may read wrong. `restarts`
+    /// marks the frames the detector's plan starts afresh (empty: none known). Each frame takes
+    /// the arrangement of the best path through it (forward and backward passes).
+    static func smoothArrangements(_ scores: [[Float]?], restarts: [Bool] = []) -> [Int] {
+        guard !scores.isEmpty else { return [] }
+        let n = WatermarkDesign.arrangements
+        func restart(_ f: Int) -> Bool { restarts.indices.contains(f) && restarts[f] }
+        var forward: [[Float]] = []
+        var metric = [Float](repeating: 0, count: n)
+        for f in scores.indices {
+            metric = stepArrangements(metric, scores[f], restart: restart(f)).metric
+            forward.append(metric)
+        }
+        var back = [Float](repeating: 0, count: n)
+        var out = [Int](repeating: 0, count: scores.count)
+        for f in stride(from: scores.count - 1, through: 0, by: -1) {
+            back = f == scores.count - 1 ? (scores[f] ?? back) : stepArrangementsBack(back, scores[f], restart: restart(f + 1))
+            // Both passes counted the frame's own score.
+            let through = (0..<n).map { a -> Float in forward[f][a] + back[a] - (scores[f]?[a] ?? 0) }
+            out[f] = through.indices.max { through[$0] < through[$1] }!
+        }
+        return out
+    }
+
+    /// Two kinds of evidence of each frame's arrangement, added (nil where both are).
+    static func joined(_ first: [[Float]?], _ second: [[Float]?]) -> [[Float]?] {
+        first.indices.map { f in
+            let other = second.indices.contains(f) ? second[f] : nil
+            guard let a = first[f] else { return other }
+            guard let b = other else { return a }
+            return zip(a, b).map { $0 + $1 }
+        }
     }
 
     /// The coded bits as each arrangement lays them on the message projections (`WatermarkLayout.codedOrder`).
@@ -81,27 +145,5 @@ enum Payload {
         (0..<WatermarkDesign.arrangements).map { a in
             zip(arrangementBits(a), soft).reduce(Float(0)) { $0 + ($1.0 == 0 ? $1.1 : -$1.1) }
         }
-    }
-
-    /// The most likely arrangement of each frame, from their `arrangementScores` (nil: no
-    /// evidence, such as a flat frame), by dynamic programming: a frame's arrangement changes
-    /// only where it is cheaper than `switchCost`, since a mark keeps one for at least a restart
-    /// (about a second) and a single frame's bits may read wrong.
-    static func smoothArrangements(_ scores: [[Float]?], switchCost: Float = switchCost) -> [Int] {
-        guard !scores.isEmpty else { return [] }
-        var metric = [Float](repeating: 0, count: WatermarkDesign.arrangements)
-        var from: [[Int]] = []
-        for score in scores {
-            let step = stepArrangements(metric, score, switchCost: switchCost)
-            metric = step.metric
-            from.append(step.from)
-        }
-        var a = metric.indices.max { metric[$0] < metric[$1] }!
-        var out = [Int](repeating: 0, count: scores.count)
-        for f in stride(from: scores.count - 1, through: 0, by: -1) {
-            out[f] = a
-            a = from[f][a]
-        }
-        return out
     }
 }

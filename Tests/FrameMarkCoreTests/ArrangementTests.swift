@@ -29,6 +29,22 @@ final class ArrangementTests: XCTestCase {
         XCTAssertEqual(Payload.smoothArrangements([]), [])
     }
 
+    func testAPlannedRestartLetsWeakEvidenceTakeTheNextArrangement() {
+        func clean(_ a: Int) -> [Float] { Payload.arrangementScores(Payload.arrangementBits(a).map { $0 == 0 ? 1 : -1 }) }
+        // Ten clear frames of arrangement 1, then ten that say 2 only faintly (2.4 in all, under
+        // what a change costs): a change where nothing says the mark started afresh is not worth it.
+        let scores: [[Float]?] = Array(repeating: clean(1), count: 10) + Array(repeating: clean(2).map { $0 * 0.04 }, count: 10)
+        XCTAssertEqual(Payload.smoothArrangements(scores), Array(repeating: 1, count: 20))
+        // Where the detector's plan restarts the grid, the mark took the next arrangement.
+        var restarts = Array(repeating: false, count: 20)
+        restarts[0] = true
+        restarts[10] = true
+        XCTAssertEqual(Payload.smoothArrangements(scores, restarts: restarts), Array(repeating: 1, count: 10) + Array(repeating: 2, count: 10))
+        // Only the next one: faint evidence of arrangement 0 after a restart from 1 does not win.
+        let other: [[Float]?] = Array(repeating: clean(1), count: 10) + Array(repeating: clean(0).map { $0 * 0.04 }, count: 10)
+        XCTAssertEqual(Payload.smoothArrangements(other, restarts: restarts), Array(repeating: 1, count: 10) + Array(repeating: 2, count: 10))
+    }
+
     func testFramesOfTwoArrangementsReadTheMessageTogether() throws {
         let key = try WatermarkKey(string: "arrangement-key")
         let layout = WatermarkLayout(key: key)
@@ -43,7 +59,8 @@ final class ArrangementTests: XCTestCase {
                                             arrangement: arrangement)
                 embedder.apply(field, to: luma)
             }
-            analyzer.add(plane.withLuma { analyzer.detector.observe($0) }, index: i, timeSeconds: Double(i) / 25)
+            analyzer.add(plane.withLuma { analyzer.detector.observe($0) }, index: i, timeSeconds: Double(i) / 25,
+                         restart: i == 0 || truth[i - 1] != arrangement)
         }
         let verdict = analyzer.finish()
         XCTAssertTrue(verdict.detected)
