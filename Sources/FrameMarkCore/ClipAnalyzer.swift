@@ -127,8 +127,8 @@ public final class ClipAnalyzer {
     /// Each frame's `messageScores` against the clip's message once it is known (nil before, or
     /// with too little detail): what its neighbours learn of their arrangement from it.
     private var messageEvidence: [[Float]?] = []
-    /// The frames where the grid's plan starts it afresh (see `add`), in clip order.
-    private var restarts: [Bool] = []
+    /// The frames where the grid's plan has the mark start afresh (see `add`), in clip order.
+    private var afresh: [Bool] = []
     private var layout: WatermarkLayout { detector.layout }
 
     /// The hypothesis and message fixed once, and the pooled phasors of every frame seen since.
@@ -188,11 +188,11 @@ public final class ClipAnalyzer {
         self.lockAfter = max(16, lockAfter)
     }
 
-    /// Adds the next frame (in presentation order). `restart`: the detector's plan of a grid that
-    /// follows the picture starts it afresh at this frame, where the mark takes its next
+    /// Adds the next frame (in presentation order). `afresh`: the detector's plan of a grid that
+    /// follows the picture has the mark start afresh at this frame, where it takes its next
     /// arrangement (see `Payload.smoothArrangements`).
-    public func add(_ observation: FrameObservation, index: Int, timeSeconds: Double, restart: Bool = false) {
-        restarts.append(restart)
+    public func add(_ observation: FrameObservation, index: Int, timeSeconds: Double, afresh: Bool = false) {
+        self.afresh.append(afresh)
         if locked != nil {
             fold(observation.upright, observation.turned, clipped: observation.clipped, index: index, time: timeSeconds, detail: observation.detail)
             return
@@ -242,7 +242,7 @@ public final class ClipAnalyzer {
             scores[i] = Payload.arrangementScores(soft.bits)
             if message.indices.contains(i) { message[i] = knownMessageScores(soft.message) }
         }
-        return Payload.smoothArrangements(Payload.joined(scores, message), restarts: restarts)
+        return Payload.smoothArrangements(Payload.joined(scores, message), afresh: afresh)
     }
 
     private func projectionMap(orientation o: Int, coded: [[UInt8]]?) -> ProjectionMap {
@@ -284,7 +284,7 @@ public final class ClipAnalyzer {
         arrangementEvidence = stored.indices.map { i in
             stored[i].detail >= WatermarkDesign.minimumDetail ? arrangementScores(readings[i]) : nil
         }
-        var arrangements = Payload.smoothArrangements(arrangementEvidence, restarts: restarts)
+        var arrangements = Payload.smoothArrangements(arrangementEvidence, afresh: afresh)
         var usable: [Reading] { keep.map { var r = readings[$0]; r.arrangement = arrangements[$0]; return r } }
         var kept: [Int] { keep.map { arrangements[$0] } }
         let phases = usable.map { phasesOf($0.projections) }
@@ -305,10 +305,10 @@ public final class ClipAnalyzer {
             // estimate without its own stretch's share, see `estimatedMessageScores`), and the
             // message read again.
             var refined = 0
-            while message == nil && !soft.isEmpty && restarts.dropFirst().contains(true) && refined < Self.arrangementRefinements {
+            while message == nil && !soft.isEmpty && afresh.dropFirst().contains(true) && refined < Self.arrangementRefinements {
                 refined += 1
                 let next = Payload.smoothArrangements(Payload.joined(arrangementEvidence, estimatedMessageScores(soft, arrangements)),
-                                                      restarts: restarts)
+                                                      afresh: afresh)
                 if next == arrangements { break }
                 arrangements = next
                 repool(phases, usable)
@@ -331,7 +331,7 @@ public final class ClipAnalyzer {
                     arrangementEvidence = soft.map { $0.map { Payload.arrangementScores($0.bits) } }
                 }
                 messageEvidence = soft.map { $0.flatMap { knownMessageScores($0.message) } }
-                let next = Payload.smoothArrangements(Payload.joined(arrangementEvidence, messageEvidence), restarts: restarts)
+                let next = Payload.smoothArrangements(Payload.joined(arrangementEvidence, messageEvidence), afresh: afresh)
                 if next != arrangements {
                     arrangements = next
                     repool(phases, usable)
@@ -363,7 +363,7 @@ public final class ClipAnalyzer {
     }
 
     /// Each frame's `messageScores` against the coded bits as the frames of the other stretches
-    /// (from one planned restart to the next) read them, pooled by coded bit in their
+    /// (from one planned fresh start to the next) read them, pooled by coded bit in their
     /// `arrangements` (each bit's estimate in −1…1: the pooled value over its root mean square,
     /// clamped). A stretch's own frames are left out: a grid that follows the picture lies over
     /// the same picture all through a stretch, so its frames share their errors and would agree
@@ -371,7 +371,7 @@ public final class ClipAnalyzer {
     private func estimatedMessageScores(_ soft: [(bits: [Float], message: [Float])?], _ arrangements: [Int]) -> [[Float]?] {
         let count = layout.messageRange.count
         var stretch = [Int](repeating: 0, count: soft.count)
-        for f in soft.indices.dropFirst() { stretch[f] = stretch[f - 1] + (restarts.indices.contains(f) && restarts[f] ? 1 : 0) }
+        for f in soft.indices.dropFirst() { stretch[f] = stretch[f - 1] + (afresh.indices.contains(f) && afresh[f] ? 1 : 0) }
         var pooled = [[Float]](repeating: [Float](repeating: 0, count: count), count: (stretch.last ?? 0) + 1)
         for (f, s) in soft.enumerated() {
             guard let s else { continue }
@@ -560,7 +560,7 @@ public final class ClipAnalyzer {
         let message = soft.flatMap { knownMessageScores($0.message) }
         arrangementEvidence.append(scores)
         messageEvidence.append(message)
-        r.arrangement = foldArrangement(Payload.joined([scores], [message])[0], restart: restarts.last ?? false)
+        r.arrangement = foldArrangement(Payload.joined([scores], [message])[0], restart: afresh.last ?? false)
         if scores != nil { pool(phasesOf(r.projections), r) }
         judge(r, index: index, time: time, detail: detail)
     }

@@ -87,6 +87,10 @@ public enum GridPlan {
         private var since: Double?
         /// Whether the last frame planned put the grid back home.
         public private(set) var restarted = false
+        /// Whether the embedder started its mark afresh there (`GridTracker.advance`): at a shot's
+        /// start, an anchor, or a restart of a grid that had moved; not at the restarts of a grid
+        /// that stayed home, which keep the mark and its arrangement.
+        public private(set) var afresh = false
 
         public init(width: Int, height: Int) {
             self.width = width
@@ -96,13 +100,16 @@ public enum GridPlan {
         /// The next frame's geometry: home at the start of a shot and at an anchor, else the last
         /// geometry moved by the frame's motion, unless the embedder's rules send it home.
         public mutating func next(_ step: Step, anchor: Bool) -> GlobalMotion {
+            afresh = true
             if let start = since, !GridPlan.isCut(step) {
                 let moved = geometry.then(step.fit!.motion)
                 if !anchor && GridTracker.keeps(moved, width: width, height: height, elapsed: step.timeSeconds - start) {
                     geometry = moved
                     restarted = false
+                    afresh = false
                     return geometry
                 }
+                afresh = anchor || GridTracker.displacement(moved, GridTracker.home, width: width, height: height) > GridTracker.unmovedPixels
             }
             restarted = true
             geometry = GridTracker.home

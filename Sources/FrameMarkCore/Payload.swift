@@ -57,8 +57,8 @@ enum Payload {
     /// units of `arrangementScores` (a clean frame scores its own arrangement 6 above the rest):
     /// to the next one (a mark takes the next at each fresh start), or to any other (only where
     /// the clip was edited: a cut, a splice, a stretch left out). At a frame where the detector's
-    /// own plan of the grid starts it afresh (`GridPlan.Planner.restarted`), taking the next
-    /// arrangement is free and keeping the same one costs `switchCost` instead.
+    /// own plan of the grid has the mark start afresh (`GridPlan.Planner.afresh`), taking the
+    /// next arrangement is free and keeping the same one costs `switchCost` instead.
     static let switchCost: Float = 6
     static let jumpCost: Float = 12
 
@@ -100,13 +100,13 @@ enum Payload {
     /// The most likely arrangement of each frame, from their `arrangementScores` (nil: no
     /// evidence, such as a flat frame), by dynamic programming: a frame's arrangement changes
     /// only where it pays (see `switchCost`), since a mark keeps one from one fresh start to
-    /// the next (about a second at least) and a single frame's bits may read wrong. `restarts`
-    /// marks the frames the detector's plan starts afresh (empty: none known). Each frame takes
+    /// the next (about a second at least) and a single frame's bits may read wrong. `afresh`
+    /// marks the frames where the detector's plan has the mark start afresh (empty: none known). Each frame takes
     /// the arrangement of the best path through it (forward and backward passes).
-    static func smoothArrangements(_ scores: [[Float]?], restarts: [Bool] = []) -> [Int] {
+    static func smoothArrangements(_ scores: [[Float]?], afresh: [Bool] = []) -> [Int] {
         guard !scores.isEmpty else { return [] }
         let n = WatermarkDesign.arrangements
-        func restart(_ f: Int) -> Bool { restarts.indices.contains(f) && restarts[f] }
+        func restart(_ f: Int) -> Bool { afresh.indices.contains(f) && afresh[f] }
         var forward: [[Float]] = []
         var metric = [Float](repeating: 0, count: n)
         for f in scores.indices {

@@ -258,8 +258,8 @@ public struct WatermarkDetection {
         var fixed: FrameObservation?, tracked: FrameObservation?, time: Double
         var fixedPass = QuickTest(), trackedPass = QuickTest()
         var step: GridPlan.Step, anchor = false, geometry = GridTracker.home
-        /// The plan starts the grid afresh at this frame (see `GridPlan.Planner.restarted`).
-        var restart = false
+        /// The plan has the mark start afresh at this frame (see `GridPlan.Planner.afresh`).
+        var afresh = false
     }
 
     /// One pass over the file, reading every frame on both grids. Per frame, in parallel: the
@@ -306,7 +306,7 @@ public struct WatermarkDetection {
             if let last, last.width == plane.width, last.height == plane.height {
                 fit = GlobalMotionEstimator.estimate(from: last, to: plane)
             }
-            let (geometry, step, anchor, restart) = planning.pass(index) {
+            let (geometry, step, anchor, afresh) = planning.pass(index) {
                 state.withLock { s in
                     // A restart shows as a jump of the score under the mark's hypothesis (the grid
                     // was far from home the frames before); a score that only drifts across the
@@ -321,7 +321,7 @@ public struct WatermarkDetection {
                     s.recentScores = Array(s.recentScores.suffix(Self.anchorMemory - 1)) + [scores]
                     let step = GridPlan.Step(timeSeconds: time, fit: fit)
                     let geometry = s.planner.next(step, anchor: anchor)
-                    return (geometry, step, anchor, s.planner.restarted)
+                    return (geometry, step, anchor, s.planner.afresh)
                 }
             }
             if geometry == GridTracker.home {
@@ -332,7 +332,7 @@ public struct WatermarkDetection {
                 reads.tracked = observation
                 if dropped == nil { reads.trackedPass = QuickTest(detector.pilotScores(observation, under: hypotheses), hypotheses) }
             }
-            (reads.step, reads.anchor, reads.geometry, reads.restart) = (step, anchor, geometry, restart)
+            (reads.step, reads.anchor, reads.geometry, reads.afresh) = (step, anchor, geometry, afresh)
             return reads
         }
         let fixedAnalyzer = ClipAnalyzer(detector: detector, arranged: false), trackedAnalyzer = ClipAnalyzer(detector: detector)
@@ -343,7 +343,7 @@ public struct WatermarkDetection {
                 // A read given up stops taking frames, even those already read in flight.
                 let dropped = race.withLock { $0.dropped }
                 if let fixed = r.fixed, dropped != .fixed { fixedAnalyzer.add(fixed, index: steps.count, timeSeconds: r.time) }
-                if let tracked = r.tracked, dropped != .tracked { trackedAnalyzer.add(tracked, index: steps.count, timeSeconds: r.time, restart: r.restart) }
+                if let tracked = r.tracked, dropped != .tracked { trackedAnalyzer.add(tracked, index: steps.count, timeSeconds: r.time, afresh: r.afresh) }
                 if let detail = (r.fixed ?? r.tracked)?.detail, detail >= WatermarkDesign.minimumDetail {
                     race.withLock { $0.record(fixed: r.fixedPass, tracked: r.trackedPass) }
                 }

@@ -36,13 +36,13 @@ final class ArrangementTests: XCTestCase {
         let scores: [[Float]?] = Array(repeating: clean(1), count: 10) + Array(repeating: clean(2).map { $0 * 0.04 }, count: 10)
         XCTAssertEqual(Payload.smoothArrangements(scores), Array(repeating: 1, count: 20))
         // Where the detector's plan restarts the grid, the mark took the next arrangement.
-        var restarts = Array(repeating: false, count: 20)
-        restarts[0] = true
-        restarts[10] = true
-        XCTAssertEqual(Payload.smoothArrangements(scores, restarts: restarts), Array(repeating: 1, count: 10) + Array(repeating: 2, count: 10))
+        var afresh = Array(repeating: false, count: 20)
+        afresh[0] = true
+        afresh[10] = true
+        XCTAssertEqual(Payload.smoothArrangements(scores, afresh: afresh), Array(repeating: 1, count: 10) + Array(repeating: 2, count: 10))
         // Only the next one: faint evidence of arrangement 0 after a restart from 1 does not win.
         let other: [[Float]?] = Array(repeating: clean(1), count: 10) + Array(repeating: clean(0).map { $0 * 0.04 }, count: 10)
-        XCTAssertEqual(Payload.smoothArrangements(other, restarts: restarts), Array(repeating: 1, count: 10) + Array(repeating: 2, count: 10))
+        XCTAssertEqual(Payload.smoothArrangements(other, afresh: afresh), Array(repeating: 1, count: 10) + Array(repeating: 2, count: 10))
     }
 
     func testFramesOfTwoArrangementsReadTheMessageTogether() throws {
@@ -60,7 +60,7 @@ final class ArrangementTests: XCTestCase {
                 embedder.apply(field, to: luma)
             }
             analyzer.add(plane.withLuma { analyzer.detector.observe($0) }, index: i, timeSeconds: Double(i) / 25,
-                         restart: i == 0 || truth[i - 1] != arrangement)
+                         afresh: i == 0 || truth[i - 1] != arrangement)
         }
         let verdict = analyzer.finish()
         XCTAssertTrue(verdict.detected)

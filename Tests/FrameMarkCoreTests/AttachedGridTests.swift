@@ -218,4 +218,25 @@ final class AttachedGridTests: XCTestCase {
         long[40].fit = (step, 40)
         XCTAssertEqual(GridPlan.unplaced(long, anchors: [0], width: 1280, height: 720), [Bool](repeating: false, count: count))
     }
+
+    func testPlanStartsTheMarkAfreshWhereTheEmbedderDoesButNotAtAStillGridsRestarts() {
+        let interval = Int((GridTracker.restartSeconds * 25).rounded()), count = 2 * interval + 10
+        func fresh(_ motion: GlobalMotion, cutAt cut: Int? = nil) -> [Int] {
+            var planner = GridPlan.Planner(width: 1280, height: 720)
+            var out: [Int] = []
+            for i in 0..<count {
+                let step = GridPlan.Step(timeSeconds: Double(i) / 25, fit: i == 0 ? nil : (motion, i == cut ? 40 : 1.0))
+                _ = planner.next(step, anchor: false)
+                if planner.afresh { out.append(i) }
+                XCTAssertTrue(!planner.afresh || planner.restarted, "frame \(i)")
+            }
+            return out
+        }
+        // A pan: every restart lays the mark anew (and takes the next arrangement).
+        XCTAssertEqual(fresh(GlobalMotion(scale: 1, dx: 1.5, dy: 0)), [0, interval, 2 * interval])
+        // A still shot restarts its grid onto the same cells: the mark, and its arrangement, hold.
+        XCTAssertEqual(fresh(.identity), [0])
+        // A cut starts it afresh whatever the motion.
+        XCTAssertEqual(fresh(.identity, cutAt: 30), [0, 30])
+    }
 }
