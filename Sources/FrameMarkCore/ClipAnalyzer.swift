@@ -285,6 +285,11 @@ public final class ClipAnalyzer {
             stored[i].detail >= WatermarkDesign.minimumDetail ? arrangementScores(readings[i]) : nil
         }
         var arrangements = Payload.smoothArrangements(arrangementEvidence, afresh: afresh)
+        messageEvidence = Array(repeating: nil, count: stored.count)
+        // Every stored frame's soft values, read again now that the pilots' reliability is known.
+        func softOfStored() -> [(bits: [Float], message: [Float])?] {
+            stored.indices.map { i in stored[i].detail >= WatermarkDesign.minimumDetail ? arrangementSoft(readings[i]) : nil }
+        }
         var usable: [Reading] { keep.map { var r = readings[$0]; r.arrangement = arrangements[$0]; return r } }
         var kept: [Int] { keep.map { arrangements[$0] } }
         let phases = usable.map { phasesOf($0.projections) }
@@ -296,7 +301,7 @@ public final class ClipAnalyzer {
             var message = readMessage(usable, under: l.choice, reliability: l.reliability, bitSum: l.bitSum)
             var soft: [(bits: [Float], message: [Float])?] = []
             if arranged && clipLog10P(l) <= Self.alternativesLog10P {
-                soft = stored.indices.map { i in stored[i].detail >= WatermarkDesign.minimumDetail ? arrangementSoft(readings[i]) : nil }
+                soft = softOfStored()
                 arrangementEvidence = soft.map { $0.map { Payload.arrangementScores($0.bits) } }
             }
             // Weak copies read the 6 arrangement projections wrong over whole seconds; the message's
@@ -327,7 +332,7 @@ public final class ClipAnalyzer {
             // the 6 arrangement projections (which alone chose so far).
             if message != nil && arranged {
                 if soft.isEmpty {
-                    soft = stored.indices.map { i in stored[i].detail >= WatermarkDesign.minimumDetail ? arrangementSoft(readings[i]) : nil }
+                    soft = softOfStored()
                     arrangementEvidence = soft.map { $0.map { Payload.arrangementScores($0.bits) } }
                 }
                 messageEvidence = soft.map { $0.flatMap { knownMessageScores($0.message) } }
@@ -336,12 +341,9 @@ public final class ClipAnalyzer {
                     arrangements = next
                     repool(phases, usable)
                 }
-            } else {
-                messageEvidence = Array(repeating: nil, count: stored.count)
             }
             if clipLog10P(l) > Self.clipLog10Threshold { scan(phases, usable.map(\.erased), kept) }
         }
-        if messageEvidence.count != stored.count { messageEvidence = Array(repeating: nil, count: stored.count) }
         for i in readings.indices { readings[i].arrangement = arrangements[i] }
         for (entry, r) in zip(stored, readings) { judge(r, index: entry.index, time: entry.time, detail: entry.detail) }
         stored = []
@@ -556,7 +558,7 @@ public final class ClipAnalyzer {
     private func fold(_ upright: [Float], _ turned: [Float], clipped: [UInt8], index: Int, time: Double, detail: Float) {
         var r = readingOf(upright, turned, clipped: clipped)
         let soft = detail >= WatermarkDesign.minimumDetail && arranged ? arrangementSoft(r) : nil
-        let scores = detail < WatermarkDesign.minimumDetail ? nil : soft.map { Payload.arrangementScores($0.bits) } ?? arrangementScores(r)
+        let scores = detail < WatermarkDesign.minimumDetail ? nil : (soft.map { Payload.arrangementScores($0.bits) } ?? arrangementScores(r))
         let message = soft.flatMap { knownMessageScores($0.message) }
         arrangementEvidence.append(scores)
         messageEvidence.append(message)
