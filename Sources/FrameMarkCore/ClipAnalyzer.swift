@@ -562,7 +562,7 @@ public final class ClipAnalyzer {
         let message = soft.flatMap { knownMessageScores($0.message) }
         arrangementEvidence.append(scores)
         messageEvidence.append(message)
-        r.arrangement = foldArrangement(Payload.joined([scores], [message])[0], restart: afresh.last ?? false)
+        r.arrangement = foldArrangement(Payload.joined([scores], [message])[0], afresh: afresh.last ?? false)
         if scores != nil { pool(phasesOf(r.projections), r) }
         judge(r, index: index, time: time, detail: detail)
     }
@@ -693,9 +693,9 @@ public final class ClipAnalyzer {
 
     /// A folded frame's arrangement, decided as it comes: the running best of
     /// `Payload.smoothArrangements` without looking back (nil: a frame without evidence).
-    private func foldArrangement(_ scores: [Float]?, restart: Bool) -> Int {
+    private func foldArrangement(_ scores: [Float]?, afresh: Bool) -> Int {
         guard var l = locked else { return 0 }
-        let metric = Payload.stepArrangements(l.arrangementMetric, scores, restart: restart).metric
+        let metric = Payload.stepArrangements(l.arrangementMetric, scores, afresh: afresh)
         l.arrangementMetric = metric
         locked = l
         return metric.indices.max { metric[$0] < metric[$1] }!

@@ -63,32 +63,27 @@ enum Payload {
     static let jumpCost: Float = 12
 
     /// What staying in the same arrangement, and taking the next, cost into a frame.
-    private static func costs(restart: Bool) -> (stay: Float, advance: Float) {
-        restart ? (switchCost, 0) : (0, switchCost)
+    private static func costs(afresh: Bool) -> (stay: Float, advance: Float) {
+        afresh ? (switchCost, 0) : (0, switchCost)
     }
 
     /// One frame of `smoothArrangements` forward: each arrangement's best score so far, given the
-    /// previous frame's, and which arrangement that best came from (relative to the best, which
-    /// keeps a long clip's in range).
-    static func stepArrangements(_ metric: [Float], _ score: [Float]?, restart: Bool = false) -> (metric: [Float], from: [Int]) {
-        let n = metric.count, cost = costs(restart: restart)
-        let best = metric.indices.max { metric[$0] < metric[$1] }!
-        var next = metric, from = Array(metric.indices)
-        for a in metric.indices {
-            let previous = (a + n - 1) % n
-            var value = metric[a] - cost.stay
-            if metric[previous] - cost.advance > value { value = metric[previous] - cost.advance; from[a] = previous }
-            if metric[best] - jumpCost > value { value = metric[best] - jumpCost; from[a] = best }
-            next[a] = value + (score?[a] ?? 0)
+    /// previous frame's (relative to the best, which keeps a long clip's in range). `afresh`: the
+    /// frame is a planned fresh start.
+    static func stepArrangements(_ metric: [Float], _ score: [Float]?, afresh: Bool = false) -> [Float] {
+        let n = metric.count, cost = costs(afresh: afresh)
+        let best = metric.max()!
+        let next = metric.indices.map { a in
+            max(metric[a] - cost.stay, metric[(a + n - 1) % n] - cost.advance, best - jumpCost) + (score?[a] ?? 0)
         }
         let top = next.max()!
-        return (next.map { $0 - top }, from)
+        return next.map { $0 - top }
     }
 
     /// The same step backward: each arrangement's best score from this frame to the clip's end,
-    /// given the next frame's (`restart`: whether the next frame is a planned restart).
-    private static func stepArrangementsBack(_ metric: [Float], _ score: [Float]?, restart: Bool) -> [Float] {
-        let n = metric.count, cost = costs(restart: restart)
+    /// given the next frame's (`afresh`: the next frame is a planned fresh start).
+    private static func stepArrangementsBack(_ metric: [Float], _ score: [Float]?, afresh: Bool) -> [Float] {
+        let n = metric.count, cost = costs(afresh: afresh)
         let best = metric.max()!
         let next = metric.indices.map { a in
             max(metric[a] - cost.stay, metric[(a + 1) % n] - cost.advance, best - jumpCost) + (score?[a] ?? 0)
@@ -101,22 +96,23 @@ enum Payload {
     /// evidence, such as a flat frame), by dynamic programming: a frame's arrangement changes
     /// only where it pays (see `switchCost`), since a mark keeps one from one fresh start to
     /// the next (about a second at least) and a single frame's bits may read wrong. `afresh`
-    /// marks the frames where the detector's plan has the mark start afresh (empty: none known). Each frame takes
-    /// the arrangement of the best path through it (forward and backward passes).
+    /// marks the frames where the detector's plan has the mark start afresh (empty: none
+    /// known). Each frame takes the arrangement of the best path through it (forward and
+    /// backward passes).
     static func smoothArrangements(_ scores: [[Float]?], afresh: [Bool] = []) -> [Int] {
         guard !scores.isEmpty else { return [] }
         let n = WatermarkDesign.arrangements
-        func restart(_ f: Int) -> Bool { afresh.indices.contains(f) && afresh[f] }
+        func fresh(_ f: Int) -> Bool { afresh.indices.contains(f) && afresh[f] }
         var forward: [[Float]] = []
         var metric = [Float](repeating: 0, count: n)
         for f in scores.indices {
-            metric = stepArrangements(metric, scores[f], restart: restart(f)).metric
+            metric = stepArrangements(metric, scores[f], afresh: fresh(f))
             forward.append(metric)
         }
         var back = [Float](repeating: 0, count: n)
         var out = [Int](repeating: 0, count: scores.count)
         for f in stride(from: scores.count - 1, through: 0, by: -1) {
-            back = f == scores.count - 1 ? (scores[f] ?? back) : stepArrangementsBack(back, scores[f], restart: restart(f + 1))
+            back = f == scores.count - 1 ? (scores[f] ?? back) : stepArrangementsBack(back, scores[f], afresh: fresh(f + 1))
             // Both passes counted the frame's own score.
             let through = (0..<n).map { a -> Float in forward[f][a] + back[a] - (scores[f]?[a] ?? 0) }
             out[f] = through.indices.max { through[$0] < through[$1] }!
