@@ -307,13 +307,13 @@ public final class ClipAnalyzer {
             // Weak copies read the 6 arrangement projections wrong over whole seconds; the message's
             // 246, pooled over the frames as arranged so far, say more: each frame's arrangement is
             // found again with the others' agreement with that pooled estimate (each against the
-            // estimate without its own stretch's share, see `estimatedMessageScores`), and the
+            // estimate without its own stretch's share, see `Payload.estimatedMessageScores`), and the
             // message read again.
             var refined = 0
             while message == nil && !soft.isEmpty && afresh.dropFirst().contains(true) && refined < Self.arrangementRefinements {
                 refined += 1
-                let next = Payload.smoothArrangements(Payload.joined(arrangementEvidence, estimatedMessageScores(soft, arrangements)),
-                                                      afresh: afresh)
+                let estimated = Payload.estimatedMessageScores(soft.map { $0?.message }, arrangements, afresh: afresh, orders: layout.codedOrder)
+                let next = Payload.smoothArrangements(Payload.joined(arrangementEvidence, estimated), afresh: afresh)
                 if next == arrangements { break }
                 arrangements = next
                 repool(phases, usable)
@@ -364,40 +364,10 @@ public final class ClipAnalyzer {
         if let l = locked, l.count > 0 { locked?.reliability = reliability(l.pilotSum, count: l.count) }
     }
 
-    /// Each frame's `messageScores` against the coded bits as the frames of the other stretches
-    /// (from one planned fresh start to the next) read them, pooled by coded bit in their
-    /// `arrangements` (each bit's estimate in −1…1: the pooled value over its root mean square,
-    /// clamped). A stretch's own frames are left out: a grid that follows the picture lies over
-    /// the same picture all through a stretch, so its frames share their errors and would agree
-    /// with one another in whatever arrangement they were given.
-    private func estimatedMessageScores(_ soft: [(bits: [Float], message: [Float])?], _ arrangements: [Int]) -> [[Float]?] {
-        let count = layout.messageRange.count
-        var stretch = [Int](repeating: 0, count: soft.count)
-        for f in soft.indices.dropFirst() { stretch[f] = stretch[f - 1] + (afresh.indices.contains(f) && afresh[f] ? 1 : 0) }
-        var pooled = [[Float]](repeating: [Float](repeating: 0, count: count), count: (stretch.last ?? 0) + 1)
-        for (f, s) in soft.enumerated() {
-            guard let s else { continue }
-            for (j, k) in layout.codedOrder[arrangements[f]].enumerated() { pooled[stretch[f]][k] += s.message[j] }
-        }
-        let all = (0..<count).map { k in pooled.reduce(Float(0)) { $0 + $1[k] } }
-        let estimates = pooled.map { own -> [Float] in
-            let others = zip(all, own).map { $0 - $1 }
-            let rms = max((others.reduce(0) { $0 + $1 * $1 } / Float(count)).squareRoot(), .leastNormalMagnitude)
-            return others.map { min(1, max(-1, $0 / rms)) }
-        }
-        return soft.enumerated().map { f, s in s.map { messageScores($0.message, estimates[stretch[f]]) } }
-    }
-
-    /// How well each arrangement lays `estimate` (one value per coded bit, positive = 0) over a
-    /// frame's soft message values: Σ soft · estimate of the bit the arrangement puts there.
-    private func messageScores(_ message: [Float], _ estimate: [Float]) -> [Float] {
-        layout.codedOrder.map { order in zip(order, message).reduce(Float(0)) { $0 + estimate[$1.0] * $1.1 } }
-    }
-
     /// `messageScores` against the clip's message, once known.
     private func knownMessageScores(_ message: [Float]) -> [Float]? {
         guard arranged, let coded = locked?.codedMessage?[0] else { return nil }
-        return messageScores(message, coded.map { $0 == 0 ? 1 : -1 })
+        return Payload.messageScores(message, coded.map { $0 == 0 ? 1 : -1 }, layout.codedOrder)
     }
 
     /// Reads the message from the pooled phases of the coded bits under `choice`, two ways; the

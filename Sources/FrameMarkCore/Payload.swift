@@ -120,6 +120,37 @@ enum Payload {
         return out
     }
 
+    /// How well each arrangement (`orders`, see `WatermarkLayout.codedOrder`) lays `estimate`
+    /// (one value per coded bit, positive = 0) over a frame's soft message values (by
+    /// projection): Σ soft · estimate of the bit the arrangement puts there.
+    static func messageScores(_ message: [Float], _ estimate: [Float], _ orders: [[Int]]) -> [Float] {
+        orders.map { order in zip(order, message).reduce(Float(0)) { $0 + estimate[$1.0] * $1.1 } }
+    }
+
+    /// Each frame's `messageScores` against the coded bits as the frames of the *other*
+    /// stretches (from one planned fresh start, `afresh`, to the next) read them, pooled by coded
+    /// bit in their `arrangements` (each bit's estimate in −1…1: the pooled value over its root
+    /// mean square, clamped). A stretch's own frames are left out: a grid that follows the
+    /// picture lies over the same picture all through a stretch, so its frames share their errors
+    /// and would agree with one another in whatever arrangement they were given.
+    static func estimatedMessageScores(_ soft: [[Float]?], _ arrangements: [Int], afresh: [Bool], orders: [[Int]]) -> [[Float]?] {
+        guard let count = orders.first?.count else { return soft.map { _ in nil } }
+        var stretch = [Int](repeating: 0, count: soft.count)
+        for f in soft.indices.dropFirst() { stretch[f] = stretch[f - 1] + (afresh.indices.contains(f) && afresh[f] ? 1 : 0) }
+        var pooled = [[Float]](repeating: [Float](repeating: 0, count: count), count: (stretch.last ?? 0) + 1)
+        for (f, s) in soft.enumerated() {
+            guard let s else { continue }
+            for (j, k) in orders[arrangements[f]].enumerated() { pooled[stretch[f]][k] += s[j] }
+        }
+        let all = (0..<count).map { k in pooled.reduce(Float(0)) { $0 + $1[k] } }
+        let estimates = pooled.map { own -> [Float] in
+            let others = zip(all, own).map { $0 - $1 }
+            let rms = max((others.reduce(0) { $0 + $1 * $1 } / Float(count)).squareRoot(), .leastNormalMagnitude)
+            return others.map { min(1, max(-1, $0 / rms)) }
+        }
+        return soft.enumerated().map { f, s in s.map { messageScores($0, estimates[stretch[f]], orders) } }
+    }
+
     /// Two kinds of evidence of each frame's arrangement, added (nil where both are).
     static func joined(_ first: [[Float]?], _ second: [[Float]?]) -> [[Float]?] {
         first.indices.map { f in

@@ -45,6 +45,43 @@ final class ArrangementTests: XCTestCase {
         XCTAssertEqual(Payload.smoothArrangements(other, afresh: afresh), Array(repeating: 1, count: 10) + Array(repeating: 2, count: 10))
     }
 
+    func testAStretchIsScoredAgainstTheOtherStretchesSoItsSharedErrorsCannotKeepAWrongArrangement() throws {
+        let layout = WatermarkLayout(key: try WatermarkKey(string: "arrangement-key"))
+        let orders = layout.codedOrder
+        let coded = Payload.codedMessage(message).map { Float($0 == 0 ? 1 : -1) }
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func gaussian() -> Float {   // SplitMix64 and Box–Muller: the same numbers every run
+            func next() -> Double {
+                state &+= 0x9E37_79B9_7F4A_7C15
+                var z = state
+                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+                return (Double((z ^ (z >> 31)) >> 11) + 0.5) / 9_007_199_254_740_992
+            }
+            return Float((-2 * log(next())).squareRoot() * cos(2 * .pi * next()))
+        }
+        // Three stretches of 10 frames in arrangements 0, 2 and 3; each stretch lies over one
+        // picture, so its frames share an error (σ 2, twice the mark) besides their own (σ 0.1).
+        // The middle one was given arrangement 1, wrongly.
+        let truth = [0, 2, 3], given = [0, 1, 3]
+        var soft: [[Float]?] = [], arrangements: [Int] = [], afresh: [Bool] = []
+        for (t, g) in zip(truth, given) {
+            let shared = coded.indices.map { _ in 2 * gaussian() }
+            for f in 0..<10 {
+                soft.append(orders[t].enumerated().map { j, k in coded[k] + shared[j] + 0.1 * gaussian() })
+                arrangements.append(g)
+                afresh.append(f == 0)
+            }
+        }
+        func best(_ scores: [[Float]?]) -> [Int] { scores.map { s in s!.indices.max { s![$0] < s![$1] }! } }
+        let byStretch = best(Payload.estimatedMessageScores(soft, arrangements, afresh: afresh, orders: orders))
+        XCTAssertEqual(byStretch, truth.flatMap { Array(repeating: $0, count: 10) })
+        // Left out frame by frame instead, the middle stretch's frames agree with one another in
+        // the arrangement they were given.
+        let byFrame = best(Payload.estimatedMessageScores(soft, arrangements, afresh: soft.map { _ in true }, orders: orders))
+        XCTAssertEqual(Array(byFrame[10..<20]), Array(repeating: 1, count: 10))
+    }
+
     func testFramesOfTwoArrangementsReadTheMessageTogether() throws {
         let key = try WatermarkKey(string: "arrangement-key")
         let layout = WatermarkLayout(key: key)
