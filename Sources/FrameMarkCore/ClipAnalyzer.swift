@@ -286,9 +286,13 @@ public final class ClipAnalyzer {
         }
         var arrangements = Payload.smoothArrangements(arrangementEvidence, afresh: afresh)
         messageEvidence = Array(repeating: nil, count: stored.count)
-        // Every stored frame's soft values, read again now that the pilots' reliability is known.
-        func softOfStored() -> [(bits: [Float], message: [Float])?] {
-            stored.indices.map { i in stored[i].detail >= WatermarkDesign.minimumDetail ? arrangementSoft(readings[i]) : nil }
+        // Every stored frame's soft values, read again (once) now that the pilots' reliability is
+        // known, and its arrangement evidence with them.
+        var soft: [(bits: [Float], message: [Float])?] = []
+        func readSoft() {
+            guard soft.isEmpty else { return }
+            soft = stored.indices.map { i in stored[i].detail >= WatermarkDesign.minimumDetail ? arrangementSoft(readings[i]) : nil }
+            arrangementEvidence = soft.map { $0.map { Payload.arrangementScores($0.bits) } }
         }
         var usable: [Reading] { keep.map { var r = readings[$0]; r.arrangement = arrangements[$0]; return r } }
         var kept: [Int] { keep.map { arrangements[$0] } }
@@ -299,11 +303,7 @@ public final class ClipAnalyzer {
         // its CRC is evidence in itself (a heavily compressed clip whose pilots fall just short).
         if let l = locked, l.count > 0 {
             var message = readMessage(usable, under: l.choice, reliability: l.reliability, bitSum: l.bitSum)
-            var soft: [(bits: [Float], message: [Float])?] = []
-            if arranged && clipLog10P(l) <= Self.alternativesLog10P {
-                soft = softOfStored()
-                arrangementEvidence = soft.map { $0.map { Payload.arrangementScores($0.bits) } }
-            }
+            if arranged && clipLog10P(l) <= Self.alternativesLog10P { readSoft() }
             // Weak copies read the 6 arrangement projections wrong over whole seconds; the message's
             // 246, pooled over the frames as arranged so far, say more: each frame's arrangement is
             // found again with the others' agreement with that pooled estimate (each against the
@@ -331,10 +331,7 @@ public final class ClipAnalyzer {
             // With the message known, its bits say each frame's arrangement far more surely than
             // the 6 arrangement projections (which alone chose so far).
             if message != nil && arranged {
-                if soft.isEmpty {
-                    soft = softOfStored()
-                    arrangementEvidence = soft.map { $0.map { Payload.arrangementScores($0.bits) } }
-                }
+                readSoft()
                 messageEvidence = soft.map { $0.flatMap { knownMessageScores($0.message) } }
                 let next = Payload.smoothArrangements(Payload.joined(arrangementEvidence, messageEvidence), afresh: afresh)
                 if next != arrangements {
@@ -532,7 +529,7 @@ public final class ClipAnalyzer {
         let message = soft.flatMap { knownMessageScores($0.message) }
         arrangementEvidence.append(scores)
         messageEvidence.append(message)
-        r.arrangement = foldArrangement(Payload.joined([scores], [message])[0], afresh: afresh.last ?? false)
+        r.arrangement = foldArrangement(Payload.joined(scores, message), afresh: afresh.last ?? false)
         if scores != nil { pool(phasesOf(r.projections), r) }
         judge(r, index: index, time: time, detail: detail)
     }

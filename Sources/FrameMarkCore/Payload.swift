@@ -151,14 +151,16 @@ enum Payload {
         return soft.enumerated().map { f, s in s.map { messageScores($0, estimates[stretch[f]], orders) } }
     }
 
-    /// Two kinds of evidence of each frame's arrangement, added (nil where both are).
+    /// Two kinds of evidence of a frame's arrangement, added (nil where both are).
+    static func joined(_ first: [Float]?, _ second: [Float]?) -> [Float]? {
+        guard let a = first else { return second }
+        guard let b = second else { return a }
+        return zip(a, b).map { $0 + $1 }
+    }
+
+    /// The same for every frame.
     static func joined(_ first: [[Float]?], _ second: [[Float]?]) -> [[Float]?] {
-        first.indices.map { f in
-            let other = second.indices.contains(f) ? second[f] : nil
-            guard let a = first[f] else { return other }
-            guard let b = other else { return a }
-            return zip(a, b).map { $0 + $1 }
-        }
+        first.indices.map { f in joined(first[f], second.indices.contains(f) ? second[f] : nil) }
     }
 
     /// The coded bits as each arrangement lays them on the message projections (`WatermarkLayout.codedOrder`).
