@@ -1,0 +1,70 @@
+import Foundation
+
+/// A 2 × 2 linear map `[[a, b], [c, d]]` acting on column vectors (x, y).
+public struct LinearMap: Sendable, Equatable {
+    public var a: Double, b: Double, c: Double, d: Double
+
+    public init(a: Double, b: Double, c: Double, d: Double) {
+        self.a = a; self.b = b; self.c = c; self.d = d
+    }
+
+    public static let identity = LinearMap(a: 1, b: 0, c: 0, d: 1)
+
+    /// Stretch by `x` and `y` along the copy's axes after turning by `radians` (counter-clockwise
+    /// in a picture whose y axis points down, as `rotate` with a positive angle turns it clockwise
+    /// on screen).
+    public init(scaleX x: Double, scaleY y: Double, radians: Double) {
+        let cs = cos(radians), sn = sin(radians)
+        self.init(a: x * cs, b: -x * sn, c: y * sn, d: y * cs)
+    }
+
+    public static func * (l: LinearMap, r: LinearMap) -> LinearMap {
+        LinearMap(a: l.a * r.a + l.b * r.c, b: l.a * r.b + l.b * r.d, c: l.c * r.a + l.d * r.c, d: l.c * r.b + l.d * r.d)
+    }
+
+    public static func * (l: LinearMap, s: Double) -> LinearMap { LinearMap(a: l.a * s, b: l.b * s, c: l.c * s, d: l.d * s) }
+
+    public func apply(_ x: Double, _ y: Double) -> (x: Double, y: Double) { (a * x + b * y, c * x + d * y) }
+
+    public var determinant: Double { a * d - b * c }
+
+    public var inverse: LinearMap {
+        let det = determinant
+        return LinearMap(a: d / det, b: -b / det, c: -c / det, d: a / det)
+    }
+
+    public var transposed: LinearMap { LinearMap(a: a, b: c, c: b, d: d) }
+
+    /// The scale along the copy's x and y axes (lengths of the rows).
+    public var scaleX: Double { (a * a + b * b).squareRoot() }
+    public var scaleY: Double { (c * c + d * d).squareRoot() }
+    /// The turn, in degrees, of a map that does not mirror (the angle of its second row).
+    public var degrees: Double { atan2(c, d) * 180 / .pi }
+    public var mirrors: Bool { determinant < 0 }
+}
+
+/// Where the marked picture lies in a copy: the copy's pixel `x' = linear · r + offset`, where
+/// `r` is a point of the marked frame in reference pixels (1/720 of the marked frame's height),
+/// both measured at pixel centres (the top-left pixel's centre is (0.5, 0.5)).
+public struct CopyGeometry: Sendable, Equatable {
+    public var linear: LinearMap
+    public var offsetX: Double
+    public var offsetY: Double
+
+    public init(linear: LinearMap, offsetX: Double, offsetY: Double) {
+        self.linear = linear
+        self.offsetX = offsetX
+        self.offsetY = offsetY
+    }
+
+    /// The copy's point of a reference point.
+    public func copyPoint(_ x: Double, _ y: Double) -> (x: Double, y: Double) {
+        let p = linear.apply(x, y)
+        return (p.x + offsetX, p.y + offsetY)
+    }
+
+    /// The reference point of a copy's point.
+    public func referencePoint(_ x: Double, _ y: Double) -> (x: Double, y: Double) {
+        linear.inverse.apply(x - offsetX, y - offsetY)
+    }
+}
