@@ -33,9 +33,6 @@ public final class Embedder: Sendable {
     let codedMessage: [UInt8]
     /// The previous frame's field (grid cells), nil before the first frame.
     private let previous = Mutex<[Float]?>(nil)
-    /// Amplitude a grid-cell change keeps after the round trip and the high-pass (see `GridFilter`).
-    private static let loopGain: Float = 0.5625 * (1 - 1 / 25)
-    private static let iterations = 3
 
     public init(layout: WatermarkLayout, message: Message, strength: Float = 1) {
         precondition(strength > 0, "strength must be positive")
@@ -105,97 +102,7 @@ public final class Embedder: Sendable {
     }
 
     private func decide(_ analysis: FrameAnalysis, bits: [UInt8], starting: [Float]?) -> [Float] {
-        let gw = layout.gridWidth, gh = layout.gridHeight, count = gw * gh
-        let n = layout.cellsPerProjection, k = layout.projectionCount
-        var grid = analysis.grid
-        let mask = analysis.mask
-        // Cells outside the frame (a grid that follows the picture) read as the mean of the rest,
-        // as the detector reads them, and take no change (their mask is 0).
-        let outsideCells = grid.indices.filter { grid[$0] < 0 }
-        // A projection with a cell out of the frame is erased by the detector: leave it alone
-        // rather than push its remaining cells (and their neighbours' high-pass) to the lattice.
-        var skipped = [Bool](repeating: false, count: k)
-        if !outsideCells.isEmpty {
-            for i in 0..<k { skipped[i] = (0..<n).contains { grid[Int(layout.cells[i * n + $0])] < 0 } }
-        }
-        GridFilter.fillOutside(&grid)
-        var delta = starting ?? [Float](repeating: 0, count: count)
-        var hostProjections = [Float](repeating: 0, count: k)
-        var projections = [Float](repeating: 0, count: k)
-        var targets = [Float](repeating: 0, count: k)
-        var work = [Float](repeating: 0, count: count)
-        var scratch = [Float](repeating: 0, count: count)
-        var highPassed = [Float](repeating: 0, count: count)
-        var maskSum = [Float](repeating: 0, count: k)
-        var corrected = [Bool](repeating: false, count: k)
-        for i in 0..<k {
-            var s: Float = 0
-            for j in 0..<n { s += mask[Int(layout.cells[i * n + j])] }
-            maskSum[i] = max(s, 1e-3)
-        }
-        let sqrtN = Float(n).squareRoot()
-        let identity = layout.orientedCells[0]
-        // The first frame is marked in full; later ones only where the mark drifted.
-        let tolerance = starting == nil ? 0 : WatermarkDesign.tolerance * step
-        var scale: Float = 1
-
-        /// Projections (normalised) of grid + roundTrip(field), into `out`; returns the scale used.
-        func measure(_ field: [Float]?, into out: inout [Float]) -> Float {
-            work.withUnsafeMutableBufferPointer { w in
-                if let field {
-                    field.withUnsafeBufferPointer { d in
-                        scratch.withUnsafeMutableBufferPointer { s in GridFilter.roundTrip(d, width: gw, height: gh, scratch: s, out: w) }
-                    }
-                    for c in 0..<count { w[c] += grid[c] }
-                    for c in outsideCells { w[c] = grid[c] }
-                } else {
-                    for c in 0..<count { w[c] = grid[c] }
-                }
-            }
-            let scale = work.withUnsafeBufferPointer { GridFilter.scale($0) }
-            work.withUnsafeBufferPointer { w in
-                scratch.withUnsafeMutableBufferPointer { s in
-                    highPassed.withUnsafeMutableBufferPointer { GridFilter.highPass(w, width: gw, height: gh, radius: WatermarkDesign.highPassRadius, scratch: s, out: $0) }
-                }
-            }
-            highPassed.withUnsafeBufferPointer { hp in
-                out.withUnsafeMutableBufferPointer { layout.project(hp, cellMap: identity, scale: scale, into: $0) }
-            }
-            return scale
-        }
-
-        _ = measure(nil, into: &hostProjections)
-        for iteration in 0...Self.iterations {
-            scale = measure(delta, into: &projections)
-            if iteration == 0 {
-                // Keep the lattice point the mark already sits near, unless the mark has grown
-                // past 3/4 of a step away from the picture's own projection: then restart from
-                // the point nearest the picture, so the change stays small.
-                for i in 0..<k {
-                    let offset = layout.dither[i] + 0.5 * Float(bits[i])
-                    let sticky = step * (offset + (projections[i] / step - offset).rounded())
-                    if abs(sticky - hostProjections[i]) <= WatermarkDesign.retargetLimit * step {
-                        targets[i] = sticky
-                    } else {
-                        targets[i] = step * (offset + (hostProjections[i] / step - offset).rounded())
-                    }
-                }
-            }
-            if iteration == Self.iterations { break }
-            for i in 0..<k {
-                let error = targets[i] - projections[i]
-                // First pass: leave projections within tolerance alone (the mark holds still);
-                // later passes: finish the ones being corrected (crosstalk from neighbours).
-                if iteration == 0 { corrected[i] = abs(error) > tolerance && !skipped[i] }
-                if !corrected[i] || abs(error) <= 0.02 * step { continue }
-                let alpha = error * scale * sqrtN / (Self.loopGain * maskSum[i])
-                for j in 0..<n {
-                    let c = Int(layout.cells[i * n + j])
-                    delta[c] += layout.signs[i * n + j] * mask[c] * alpha
-                }
-            }
-        }
-        return delta
+        layout.solveMark(grid: analysis.grid, mask: analysis.mask, bits: bits, step: step, starting: starting)
     }
 
     /// Texture mask per cell: more change where the picture is busy, less in flat areas. The

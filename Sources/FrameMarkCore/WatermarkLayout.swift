@@ -62,7 +62,7 @@ public enum WatermarkDesign {
 
 /// Everything derived from the key: which grid cells form each projection, the ±1 carrier on them
 /// and each projection's secret dither. Built once per key, shared read-only between threads.
-public final class WatermarkLayout: Sendable {
+public final class WatermarkLayout: ProjectionSet {
     public let gridWidth: Int
     public let gridHeight: Int
     public let cellsPerProjection: Int

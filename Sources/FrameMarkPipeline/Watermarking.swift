@@ -15,15 +15,20 @@ public struct WatermarkEmbedding {
     /// frames of a copy spliced or trimmed off a restart by their pilots. The default; `false`
     /// keeps the grid to the frame's edges.
     public var attached: Bool
+    /// Also lays the geometry layer: the synchronisation template and the tiled mark that a crop,
+    /// a reframe or a rotated copy is read by (`TileEmbedder`; docs/algorithm.md, "Geometry").
+    public var tiles: Bool
 
-    public init(transcoder: Transcoder, strength: Float = 1, attached: Bool = true) {
+    public init(transcoder: Transcoder, strength: Float = 1, attached: Bool = true, tiles: Bool = false) {
         self.transcoder = transcoder
         self.strength = strength
         self.attached = attached
+        self.tiles = tiles
     }
 
     public func run(input: String, output: String, key: WatermarkKey, message: Message) throws -> TranscodeSummary {
         let embedder = Embedder(layout: WatermarkLayout(key: key), message: message, strength: strength)
+        let tileEmbedder = tiles ? TileEmbedder(layout: TileLayout(key: key), message: message, strength: strength) : nil
         let info = InfoBox()
         let turnstile = Turnstile()
         let tracking = attached ? TrackingStage() : nil
@@ -35,9 +40,26 @@ public struct WatermarkEmbedding {
             let place = tracking.map { t in frame.withLuma { t.place(index, $0, timeSeconds: time) } }
             let analysis: FrameAnalysis
             do { analysis = try frame.withLuma { try embedder.analyze($0, geometry: place?.geometry) } } catch { turnstile.skip(index); throw error }
-            let field = turnstile.pass(index) { embedder.decide(analysis, timeSeconds: time, restart: place?.afresh ?? false,
-                                                                        arrangement: place?.arrangement ?? 0) }
-            frame.withLuma { embedder.apply(field, to: $0, geometry: place?.geometry) }
+            // The geometry layer's template goes in first, so that its tiled mark is decided
+            // against the picture with the template in it.
+            let tileAnalysis = tileEmbedder.map { t in
+                frame.withLuma { plane -> FrameAnalysis in
+                    t.addTemplate(to: plane, maskedBy: analysis, geometry: place?.geometry)
+                    return t.analyze(plane, geometry: place?.geometry)
+                }
+            }
+            let (field, tileField) = turnstile.pass(index) {
+                let restart = place?.afresh ?? false
+                let field = embedder.decide(analysis, timeSeconds: time, restart: restart, arrangement: place?.arrangement ?? 0)
+                let tileField = tileAnalysis.flatMap { a in
+                    frame.withLuma { tileEmbedder?.decide(a, width: $0.width, height: $0.height, restart: restart) }
+                }
+                return (field, tileField)
+            }
+            frame.withLuma { plane in
+                embedder.apply(field, to: plane, geometry: place?.geometry)
+                if let tileField { tileEmbedder?.apply(tileField, to: plane, geometry: place?.geometry) }
+            }
         }, configure: { video in
             guard video.width >= 64, video.height >= 36 else {
                 throw MediaError(path: input, "frame size \(video.width)x\(video.height) is too small to carry a watermark (at least 64x36)")

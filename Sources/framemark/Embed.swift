@@ -22,6 +22,9 @@ struct Embed: ParsableCommand {
 
     @OptionGroup var gridOptions: GridOptions
 
+    @Flag(help: "Also lay the geometry layer (synchronisation template and tiled mark) that crops, reframes and rotated copies are to be read by. Not read by detect yet.")
+    var tiles = false
+
     @OptionGroup var encode: EncodeOptions
 
     @Flag(help: "Print one JSON object on stdout.")
@@ -38,13 +41,13 @@ struct Embed: ParsableCommand {
             let payload = try message.map { try Message(hex: $0) } ?? WatermarkEmbedding.contentMessage(of: input)
             let embedding = WatermarkEmbedding(
                 transcoder: Transcoder(settings: encode.settings, jobs: encode.jobs, quiet: encode.quiet, progressLabel: "embed"),
-                strength: strength, attached: gridOptions.isAttached)
+                strength: strength, attached: gridOptions.isAttached, tiles: tiles)
             let summary = try embedding.run(input: input, output: output, key: key, message: payload)
             warnAboutLosses(input: input, output: output, dropped: summary.droppedStreams, corruptPackets: summary.corruptPackets)
             if json {
                 try printJSON(["file": input, "output": output, "message": payload.hex, "frames": summary.frames,
                                "width": summary.width, "height": summary.height, "strength": Double(strength),
-                               "attached": gridOptions.isAttached, "grid": gridOptions.chosen.rawValue, "crf": encode.crf, "preset": encode.preset, "seconds": rounded(summary.seconds, 3)])
+                               "attached": gridOptions.isAttached, "grid": gridOptions.chosen.rawValue, "tiles": tiles, "crf": encode.crf, "preset": encode.preset, "seconds": rounded(summary.seconds, 3)])
             } else {
                 print("\(output): marked \(summary.frames) frames with message \(payload.hex) in \(String(format: "%.2f", summary.seconds)) s")
             }

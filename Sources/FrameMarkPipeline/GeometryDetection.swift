@@ -1,0 +1,90 @@
+import FrameMarkCore
+import FrameMarkMedia
+import Foundation
+
+/// Reads the geometry layer of a copy whose frame was cropped, reframed, padded or turned: finds
+/// the geometry on the first frames (`GeometrySearch`), then reads every frame's tile there.
+/// One geometry per clip: a reframing window that pans, or a copy made of several shots of
+/// different geometry, is not followed yet.
+public struct GeometryDetection {
+    /// Frames the geometry is searched on.
+    public static let searchFrames = 6
+
+    public struct FrameReading: Sendable {
+        public var index: Int
+        public var timeSeconds: Double
+        /// The frame's own pilots at the clip's geometry and gain, corrected for the gains tried.
+        public var log10PValue: Double
+        public var detected: Bool
+    }
+
+    public struct Verdict: Sendable {
+        public var detected: Bool
+        /// The clip's p-value: the message's CRC passing by chance (2⁻³² for the one reading
+        /// made), when it reads; else 0 (nothing claimed).
+        public var log10PValue: Double
+        public var message: Message?
+        public var geometry: CopyGeometry
+        public var pilotScore: Double
+        public var templateScore: Double
+        public var frames: [FrameReading]
+        public var width: Int
+        public var height: Int
+    }
+
+    public var strength: Float = 1
+
+    public init() {}
+
+    /// The geometry layer's verdict on `input`, or nil when its geometry cannot be found.
+    public func run(input: String, key: WatermarkKey) throws -> Verdict? {
+        let layout = TileLayout(key: key)
+        var first: [Frame] = []
+        do {
+            let reader = try MediaReader(path: input)
+            while first.count < Self.searchFrames, let item = try reader.next() {
+                if case .frame(let frame) = item { first.append(frame) }
+            }
+        }
+        guard let sample = first.first else { return nil }
+        let found = Self.withPlanes(first) { GeometrySearch(layout: layout, strength: strength).locate($0) }
+        guard let found else { return nil }
+        // Every frame read at the geometry: the clip's phasors, and each frame's own.
+        let reader = try MediaReader(path: input)
+        var clip = TileReader(layout: layout, strength: strength)
+        var perFrame: [(index: Int, time: Double, readings: [(tile: Int, value: Float)])] = []
+        var index = 0
+        while let item = try reader.next() {
+            guard case .frame(let frame) = item else { continue }
+            let readings = frame.withLuma { clip.projections(TileReader.cells($0, geometry: found.geometry)) }
+            clip.add(readings)
+            perFrame.append((index, reader.video.secondsFromStart(frame.pts ?? 0), readings))
+            index += 1
+        }
+        let gain = clip.bestGain
+        let message = clip.message(gain: gain)
+        let frames = perFrame.map { f -> FrameReading in
+            var one = TileReader(layout: layout, strength: strength)
+            one.add(f.readings)
+            // A frame is judged at the gains near the clip's (its own best among 11), corrected for them.
+            let near = max(0, gain - 5)...min(TileReader.gains.count - 1, gain + 5)
+            let p = near.map { one.pilotLog10P(gain: $0) }.min() ?? 0
+            let log10P = min(0, p + log10(Double(near.count)))
+            // Frames are claimed only in a clip whose message read: the geometry was chosen by
+            // the pilots, so their own test is not calibrated alone.
+            return FrameReading(index: f.index, timeSeconds: f.time, log10PValue: log10P,
+                                detected: message != nil && log10P <= -3)
+        }
+        return Verdict(detected: message != nil, log10PValue: message != nil ? -32 * log10(2.0) : 0, message: message,
+                       geometry: found.geometry, pilotScore: found.pilotScore, templateScore: found.templateScore,
+                       frames: frames, width: sample.width, height: sample.height)
+    }
+
+    private static func withPlanes<R>(_ frames: [Frame], _ body: ([LumaPlane]) -> R) -> R {
+        func recurse(_ i: Int, _ acc: [LumaPlane]) -> R {
+            guard i < frames.count else { return body(acc) }
+            return frames[i].withLuma { recurse(i + 1, acc + [$0]) }
+        }
+        return recurse(0, [])
+    }
+}
