@@ -29,21 +29,29 @@ public struct GeometrySearch: Sendable {
         let reduction = max(first.width, first.height) <= 1400 ? 1 : 2
         let whitened = planes.map { TemplateSpectrum.Whitened($0, reduction: reduction) }
         let judged = Array(planes.prefix(3))
-        var best: (score: Double, template: Double, geometry: CopyGeometry)?
+        var judgedCandidates: [(score: Double, template: Double, geometry: CopyGeometry)] = []
         for candidate in search.candidates(planes) {
             guard let aligned = alignment.align(whitened, linear: candidate.linear) else { continue }
             let score = pilotScore(judged, aligned.geometry)
-            if score > best?.score ?? -.infinity { best = (score, candidate.score, aligned.geometry) }
+            judgedCandidates.append((score, candidate.score, aligned.geometry))
         }
-        guard let best, best.score > 3 else { return nil }
-        let refined = refine(Array(planes.prefix(5)), from: best.geometry)
-        return Found(geometry: refined.geometry, pilotScore: refined.score, templateScore: best.template)
+        // The template's estimate is within a pixel or so; the pilots need a fraction of one, so
+        // the two candidates they like best are refined before they are compared.
+        var best: Found?
+        for c in judgedCandidates.sorted(by: { $0.score > $1.score }).prefix(2) where c.score > 1.5 {
+            let refined = refine(Array(planes.prefix(5)), from: c.geometry)
+            if refined.score > best?.pilotScore ?? -.infinity {
+                best = Found(geometry: refined.geometry, pilotScore: refined.score, templateScore: c.template)
+            }
+        }
+        guard let best, best.pilotScore > 4 else { return nil }
+        return best
     }
 
     /// The pilots' z-score at the best gain over `planes` under `geometry`.
-    func pilotScore(_ planes: [LumaPlane], _ geometry: CopyGeometry) -> Double {
+    func pilotScore(_ planes: [LumaPlane], _ geometry: CopyGeometry, region: (Double, Double, Double, Double)? = nil) -> Double {
         var reader = TileReader(layout: layout, strength: strength)
-        for plane in planes { reader.add(plane, geometry: geometry) }
+        for plane in planes { reader.add(plane, geometry: geometry, region: region) }
         let sums = reader.pilotSums()
         guard let g = sums.indices.max(by: { sums[$0] < sums[$1] }) else { return 0 }
         let count = TileLayout.projectionCount
@@ -67,24 +75,98 @@ public struct GeometrySearch: Sendable {
         }
         var q = [shift.x, shift.y, 0, 0, 0, 0]
         var best = pilotScore(planes, geometry(q))
-        var steps = [2.0, 2.0, 0.003, 0.003, 0.003, 0.003]
-        for _ in 0..<5 {
-            var improved = true
-            var rounds = 0
-            while improved && rounds < 8 {
-                improved = false
-                rounds += 1
-                for d in q.indices {
-                    for sign in [1.0, -1.0] {
-                        var t = q
-                        t[d] += sign * steps[d]
-                        let s = pilotScore(planes, geometry(t))
-                        if s > best { best = s; q = t; improved = true }
-                    }
+        // The pilots read only where the cells are a fraction of a pixel from where the embedder
+        // had them (half a pixel off halves the score), so the climb alternates a grid over the
+        // shift with a coordinate climb over everything, each finer than the last.
+        func grid(radius: Double, step: Double) {
+            let origin = q
+            for dy in stride(from: -radius, through: radius, by: step) {
+                for dx in stride(from: -radius, through: radius, by: step) where dx != 0 || dy != 0 {
+                    var t = origin
+                    t[0] += dx
+                    t[1] += dy
+                    let s = pilotScore(planes, geometry(t))
+                    if s > best { best = s; q = t }
                 }
             }
-            steps = steps.map { $0 / 2 }
         }
+        func climb(_ start: [Double], halvings: Int) {
+            var steps = start
+            for _ in 0..<halvings {
+                var improved = true, rounds = 0
+                while improved && rounds < 8 {
+                    improved = false
+                    rounds += 1
+                    for d in q.indices {
+                        for sign in [1.0, -1.0] {
+                            var t = q
+                            t[d] += sign * steps[d]
+                            let s = pilotScore(planes, geometry(t))
+                            if s > best { best = s; q = t; improved = true }
+                        }
+                    }
+                }
+                steps = steps.map { $0 / 2 }
+            }
+        }
+        q = registered(planes, geometry(q)).flatMap { g -> [Double]? in
+            // Back into the climb's parameters: the correction is `g.linear · start.linear⁻¹`.
+            let e = g.linear * start.linear.inverse
+            let s = g.linear.inverse.apply(-g.offsetX, -g.offsetY)
+            return [s.x, s.y, e.a - 1, e.b, e.c, e.d - 1]
+        } ?? q
+        best = pilotScore(planes, geometry(q))
+        grid(radius: 1, step: 0.5)
+        climb([0.5, 0.5, 0.001, 0.001, 0.001, 0.001], halvings: 3)
+        grid(radius: 0.75, step: 0.25)
+        climb([0.25, 0.25, 0.0006, 0.0006, 0.0006, 0.0006], halvings: 3)
         return (geometry(q), best)
+    }
+
+    /// The geometry corrected by local registration: each quadrant of the copy finds the shift
+    /// (half a pixel apart, two pixels either way) at which its own pilots read best, and the
+    /// affine correction that moves the quadrants' centres by their shifts is fitted. A linear map
+    /// a fraction of a percent off leaves each part of the copy a pixel or two off in its own
+    /// direction, beyond what a climb on the whole copy finds.
+    func registered(_ planes: [LumaPlane], _ geometry: CopyGeometry) -> CopyGeometry? {
+        guard let first = planes.first else { return nil }
+        let w = Double(first.width), h = Double(first.height)
+        var points: [(x: Double, y: Double, dx: Double, dy: Double, weight: Double)] = []
+        for (qx, qy) in [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)] {
+            let region = (qx * w / 2, qy * h / 2, (qx + 1) * w / 2, (qy + 1) * h / 2)
+            var best = (score: -Double.infinity, dx: 0.0, dy: 0.0)
+            for dy in stride(from: -2.0, through: 2.0, by: 0.5) {
+                for dx in stride(from: -2.0, through: 2.0, by: 0.5) {
+                    var g = geometry
+                    g.offsetX += dx
+                    g.offsetY += dy
+                    let s = pilotScore(Array(planes.prefix(3)), g, region: region)
+                    if s > best.score { best = (s, dx, dy) }
+                }
+            }
+            if best.score > 3 { points.append(((qx + 0.5) * w / 2, (qy + 0.5) * h / 2, best.dx, best.dy, best.score)) }
+        }
+        guard points.count >= 3 else { return nil }
+        // d(x') = J (x' − x̄) + d̄, weighted least squares for each component.
+        let total = points.reduce(0) { $0 + $1.weight }
+        let mx = points.reduce(0) { $0 + $1.weight * $1.x } / total, my = points.reduce(0) { $0 + $1.weight * $1.y } / total
+        let mdx = points.reduce(0) { $0 + $1.weight * $1.dx } / total, mdy = points.reduce(0) { $0 + $1.weight * $1.dy } / total
+        var sxx = 0.0, sxy = 0.0, syy = 0.0, bx = (0.0, 0.0), by = (0.0, 0.0)
+        for p in points {
+            let x = p.x - mx, y = p.y - my
+            sxx += p.weight * x * x; sxy += p.weight * x * y; syy += p.weight * y * y
+            bx.0 += p.weight * x * (p.dx - mdx); bx.1 += p.weight * y * (p.dx - mdx)
+            by.0 += p.weight * x * (p.dy - mdy); by.1 += p.weight * y * (p.dy - mdy)
+        }
+        let det = sxx * syy - sxy * sxy
+        guard abs(det) > 1e-9 else { return nil }
+        let row = { (b: (Double, Double)) in ((syy * b.0 - sxy * b.1) / det, (sxx * b.1 - sxy * b.0) / det) }
+        let r0 = row(bx), r1 = row(by)
+        let j = LinearMap(a: r0.0, b: r0.1, c: r1.0, d: r1.1)
+        // x' = L r + t + J (x' − x̄) + d̄  ⇒  x' = (I − J)⁻¹ (L r + t + d̄ − J x̄).
+        let m = LinearMap(a: 1 - j.a, b: -j.b, c: -j.c, d: 1 - j.d).inverse
+        let jx = j.apply(mx, my)
+        let t = m.apply(geometry.offsetX + mdx - jx.x, geometry.offsetY + mdy - jx.y)
+        return CopyGeometry(linear: m * geometry.linear, offsetX: t.x, offsetY: t.y)
     }
 }

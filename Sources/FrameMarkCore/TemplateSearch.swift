@@ -159,7 +159,8 @@ struct TemplateSearch {
             by.0 += w * f.x * py; by.1 += w * f.y * py
             used += 1
         }
-        guard used >= 6 else { return linear }
+        // A fit on few peaks is noisier than the scan that found them (it can shear the map).
+        guard used >= 12 else { return linear }
         // Rows of M (bins = M f) from the normal equations [sxx sxy; sxy syy] m = b.
         let det = sxx * syy - sxy * sxy
         guard abs(det) > 1e-18 else { return linear }

@@ -23,7 +23,7 @@ public final class TileLayout: Sendable {
     let signs: [Float]
     let dither: [Float]
     /// `messageProjections[j]` carries coded bit j.
-    let messageProjections: [Int]
+    package let messageProjections: [Int]
     let pilotProjections: [Int]
     let pilotBits: [UInt8]
     public let template: SyncTemplate

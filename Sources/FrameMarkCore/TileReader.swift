@@ -15,8 +15,8 @@ package struct TileReader {
     private(set) var real: [Float]
     private(set) var imaginary: [Float]
     /// Readings added to each tile projection.
-    private(set) var terms: [Int]
-    private(set) var frames = 0
+    package private(set) var terms: [Int]
+    package private(set) var frames = 0
 
     package init(layout: TileLayout, strength: Float = 1) {
         self.layout = layout
@@ -37,7 +37,8 @@ package struct TileReader {
         let valid: [Bool]
     }
 
-    package static func cells(_ plane: LumaPlane, geometry: CopyGeometry) -> Cells {
+    /// `region` (copy pixels: x0, y0, x1, y1) keeps only the cells whose first sample lies in it.
+    package static func cells(_ plane: LumaPlane, geometry: CopyGeometry, region: (Double, Double, Double, Double)? = nil) -> Cells {
         let cell = TileLayout.cellReferencePixels
         // The reference points of the copy's corners bound the cells it can touch.
         var minX = Double.infinity, minY = Double.infinity, maxX = -Double.infinity, maxY = -Double.infinity
@@ -68,6 +69,7 @@ package struct TileReader {
                 // The first sub-sample's copy point, as a pixel-grid coordinate (centres at integers).
                 let r0 = (Double(x0 + cx) * cell + cell / Double(2 * k), Double(y0 + cy) * cell + cell / Double(2 * k))
                 let p0 = geometry.copyPoint(r0.0, r0.1)
+                if let region, p0.x < region.0 || p0.y < region.1 || p0.x >= region.2 || p0.y >= region.3 { continue }
                 var sum: Float = 0
                 var inside = true
                 for j in 0..<k where inside {
@@ -148,8 +150,8 @@ package struct TileReader {
     }
 
     /// Adds one frame of the copy under `geometry`.
-    package mutating func add(_ plane: LumaPlane, geometry: CopyGeometry) {
-        add(projections(Self.cells(plane, geometry: geometry)))
+    package mutating func add(_ plane: LumaPlane, geometry: CopyGeometry, region: (Double, Double, Double, Double)? = nil) {
+        add(projections(Self.cells(plane, geometry: geometry, region: region)))
     }
 
     package mutating func add(_ readings: [(tile: Int, value: Float)]) {

@@ -50,6 +50,9 @@ public struct SurvivalReport: Sendable {
     public var controlFlicker: FlickerFigures?
     /// The suite embedded with the grid following the picture (`--grid attached`, the default).
     public var attached = true
+    /// Embed the geometry layer too (`WatermarkEmbedding.tiles`); copies the frame's own grid
+    /// reads nothing in are then read by it, as `detect` does.
+    public var tiles = false
     public var attacks: [AttackResult]
 
     public init(input: String, strength: Float?, psnr: Double? = nil, ssim: Double? = nil, bitrateIncrease: Double? = nil,
@@ -71,6 +74,9 @@ public struct SurvivalSuite {
     public var quiet: Bool
     /// Embed with the grid following the picture (`WatermarkEmbedding.attached`, the default).
     public var attached = true
+    /// Embed the geometry layer too (`WatermarkEmbedding.tiles`); copies the frame's own grid
+    /// reads nothing in are then read by it, as `detect` does.
+    public var tiles = false
 
     public init(settings: EncoderSettings = EncoderSettings(), jobs: Int = ProcessInfo.processInfo.activeProcessorCount, quiet: Bool = true) {
         self.settings = settings
@@ -89,7 +95,8 @@ public struct SurvivalSuite {
             marked = folder.appendingPathComponent("marked.mp4").path
             let control = folder.appendingPathComponent("control.mp4").path
             let transcoder = Transcoder(settings: settings, jobs: jobs, quiet: quiet, progressLabel: "embed")
-            _ = try WatermarkEmbedding(transcoder: transcoder, strength: strength, attached: attached).run(input: input, output: marked, key: key, message: message)
+            _ = try WatermarkEmbedding(transcoder: transcoder, strength: strength, attached: attached, tiles: tiles)
+                .run(input: input, output: marked, key: key, message: message)
             _ = try Transcoder(settings: settings, jobs: jobs, quiet: quiet, progressLabel: "control").run(input: input, output: control)
             let quality = try Self.quality(marked, control: control, against: input)
             report.psnr = quality.picture.psnr
@@ -111,6 +118,13 @@ public struct SurvivalSuite {
                     let attacked = folder.appendingPathComponent("attack-\(index).mkv").path
                     try AttackRenderer.render(attack.recipe(video), input: markedPath, output: attacked)
                     let verdict = try WatermarkDetection(jobs: 1, quiet: true).run(input: attacked, key: key).verdict
+                    if !verdict.detected || verdict.message == nil,
+                       let g = try GeometryDetection().run(input: attacked, key: key), g.detected {
+                        try? FileManager.default.removeItem(atPath: attacked)
+                        return AttackResult(name: attack.name, detected: true, message: g.message, messageOK: g.message == message,
+                                            frameDetectionRate: Double(g.frames.filter(\.detected).count) / Double(max(1, g.frames.count)),
+                                            log10PValue: g.log10PValue, seconds: Date().timeIntervalSince(start))
+                    }
                     try? FileManager.default.removeItem(atPath: attacked)
                     let detectedFrames = verdict.frames.filter(\.detected).count
                     return AttackResult(name: attack.name, detected: verdict.detected, message: verdict.message,

@@ -31,6 +31,7 @@ public struct WatermarkEmbedding {
         let tileEmbedder = tiles ? TileEmbedder(layout: TileLayout(key: key), message: message, strength: strength) : nil
         let info = InfoBox()
         let turnstile = Turnstile()
+        let tileTurnstile = Turnstile()
         let tracking = attached ? TrackingStage() : nil
         return try transcoder.run(input: input, output: output, stage: { frame, index in
             let time = info.video.map { $0.secondsFromStart(frame.pts ?? 0) } ?? 0
@@ -39,26 +40,26 @@ public struct WatermarkEmbedding {
             // geometry of a grid that follows the picture).
             let place = tracking.map { t in frame.withLuma { t.place(index, $0, timeSeconds: time) } }
             let analysis: FrameAnalysis
-            do { analysis = try frame.withLuma { try embedder.analyze($0, geometry: place?.geometry) } } catch { turnstile.skip(index); throw error }
-            // The geometry layer's template goes in first, so that its tiled mark is decided
-            // against the picture with the template in it.
-            let tileAnalysis = tileEmbedder.map { t in
-                frame.withLuma { plane -> FrameAnalysis in
-                    t.addTemplate(to: plane, maskedBy: analysis, geometry: place?.geometry)
-                    return t.analyze(plane, geometry: place?.geometry)
-                }
+            do { analysis = try frame.withLuma { try embedder.analyze($0, geometry: place?.geometry) } } catch {
+                turnstile.skip(index)
+                tileTurnstile.skip(index)
+                throw error
             }
-            let (field, tileField) = turnstile.pass(index) {
-                let restart = place?.afresh ?? false
-                let field = embedder.decide(analysis, timeSeconds: time, restart: restart, arrangement: place?.arrangement ?? 0)
-                let tileField = tileAnalysis.flatMap { a in
-                    frame.withLuma { tileEmbedder?.decide(a, width: $0.width, height: $0.height, restart: restart) }
-                }
-                return (field, tileField)
+            // The geometry layer's template goes in before the frame layer is decided, and its
+            // tiled mark is decided last, against the picture with both in it: the frame layer's
+            // smooth field is not orthogonal to the tiles' small carriers, so it must be seen.
+            if let t = tileEmbedder { frame.withLuma { t.addTemplate(to: $0, maskedBy: analysis, geometry: place?.geometry) } }
+            let restart = place?.afresh ?? false
+            let field = turnstile.pass(index) {
+                embedder.decide(analysis, timeSeconds: time, restart: restart, arrangement: place?.arrangement ?? 0)
             }
-            frame.withLuma { plane in
-                embedder.apply(field, to: plane, geometry: place?.geometry)
-                if let tileField { tileEmbedder?.apply(tileField, to: plane, geometry: place?.geometry) }
+            frame.withLuma { embedder.apply(field, to: $0, geometry: place?.geometry) }
+            if let t = tileEmbedder {
+                let tileAnalysis = frame.withLuma { t.analyze($0, geometry: place?.geometry) }
+                let tileField = tileTurnstile.pass(index) {
+                    frame.withLuma { t.decide(tileAnalysis, width: $0.width, height: $0.height, restart: restart) }
+                }
+                frame.withLuma { t.apply(tileField, to: $0, geometry: place?.geometry) }
             }
         }, configure: { video in
             guard video.width >= 64, video.height >= 36 else {

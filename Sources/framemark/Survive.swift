@@ -28,6 +28,9 @@ struct Survive: ParsableCommand {
 
     @OptionGroup var gridOptions: GridOptions
 
+    @Flag(help: "Embed the geometry layer too (as embed --tiles): crops, reframes and rotated copies are then read by it.")
+    var tiles = false
+
     @OptionGroup var encode: EncodeOptions
 
     @Flag(help: "Print JSON on stdout (one object, or a list when several strengths are swept).")
@@ -57,6 +60,7 @@ struct Survive: ParsableCommand {
             let key = try keyOptions.load()
             let payload = try message.map { try Message(hex: $0) } ?? WatermarkEmbedding.contentMessage(of: input)
             var suite = SurvivalSuite(settings: encode.settings, jobs: encode.jobs, quiet: encode.quiet)
+            suite.tiles = tiles
             suite.attached = gridOptions.isAttached
             let sweep: [Float?] = marked ? [nil] : parsedStrengths!
             var reports: [SurvivalReport] = []
