@@ -8,6 +8,9 @@ public struct GeometrySearch: Sendable {
     public let layout: TileLayout
     public let strength: Float
 
+    /// The template score below which a candidate is not judged by the pilots.
+    public static let leastTemplateScore = 5.0
+
     public init(layout: TileLayout, strength: Float = 1) {
         self.layout = layout
         self.strength = strength
@@ -30,7 +33,9 @@ public struct GeometrySearch: Sendable {
         let whitened = planes.map { TemplateSpectrum.Whitened($0, reduction: reduction) }
         let judged = Array(planes.prefix(3))
         var judgedCandidates: [(score: Double, template: Double, geometry: CopyGeometry)] = []
-        for candidate in search.candidates(planes) {
+        // A constellation no stronger than a picture's own texture makes (unmarked frames score up
+        // to about 5.5) is not worth the pilots' time.
+        for candidate in search.candidates(planes) where candidate.score >= Self.leastTemplateScore {
             guard let aligned = alignment.align(whitened, linear: candidate.linear) else { continue }
             let score = pilotScore(judged, aligned.geometry)
             judgedCandidates.append((score, candidate.score, aligned.geometry))

@@ -10,6 +10,8 @@ package struct TileReader {
     /// The frame's contrast relative to the marked one: the copy's luma deviation stands in for the
     /// marked frame's, so a crop (another part of the picture), a tone change or filtering leave a
     /// factor that is searched for: 0.4–2.6, 1.5% apart.
+    /// Levels between the darkest and brightest sample of a cell below which it is not picture.
+    static let leastVariation: Float = 1.5
     package static let gains: [Float] = stride(from: log(0.4), through: log(2.6), by: 0.015).map { Float(exp($0)) }
     /// Phasor sums, `[gain][tile projection]`, real and imaginary parts.
     private(set) var real: [Float]
@@ -28,7 +30,7 @@ package struct TileReader {
     }
 
     /// The cells of the tile grid a copy's plane covers under a geometry: each cell's mean, and
-    /// which cells lie wholly inside the copy and are not clipped.
+    /// which cells lie wholly inside the copy, are not clipped and are not flat.
     package struct Cells {
         /// Absolute cell index (in the marked frame's tile grid) of this grid's first cell; even.
         let originX: Int, originY: Int
@@ -70,7 +72,7 @@ package struct TileReader {
                 let r0 = (Double(x0 + cx) * cell + cell / Double(2 * k), Double(y0 + cy) * cell + cell / Double(2 * k))
                 let p0 = geometry.copyPoint(r0.0, r0.1)
                 if let region, p0.x < region.0 || p0.y < region.1 || p0.x >= region.2 || p0.y >= region.3 { continue }
-                var sum: Float = 0
+                var sum: Float = 0, low = Float.infinity, high = -Float.infinity
                 var inside = true
                 for j in 0..<k where inside {
                     var px = p0.x + Double(j) * uy.x - 0.5, py = p0.y + Double(j) * uy.y - 0.5
@@ -81,7 +83,10 @@ package struct TileReader {
                         let top = pixels + iy * stride + ix, bottom = top + stride
                         let a = Float(top[0]) + (Float(top[1]) - Float(top[0])) * fx
                         let b = Float(bottom[0]) + (Float(bottom[1]) - Float(bottom[0])) * fx
-                        sum += a + (b - a) * fy
+                        let v = a + (b - a) * fy
+                        sum += v
+                        low = min(low, v)
+                        high = max(high, v)
                         px += ux.x
                         py += ux.y
                     }
@@ -89,7 +94,11 @@ package struct TileReader {
                 guard inside else { continue }
                 let mean = sum / Float(k * k)
                 means[cy * w + cx] = mean
+                // A cell with no variation at all is a bar, a canvas or a corner the copy filled in,
+                // not picture: it is left out, and with it every block whose high-pass reaches it
+                // (the edge between it and the picture reads the same wrong phase in every frame).
                 valid[cy * w + cx] = mean > WatermarkDesign.clippedLevel && mean < 255 - WatermarkDesign.clippedLevel
+                    && high - low >= Self.leastVariation
             }
         }
         return Cells(originX: x0, originY: y0, width: w, height: h, means: means, valid: valid)
