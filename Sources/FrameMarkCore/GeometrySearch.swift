@@ -114,13 +114,16 @@ public struct GeometrySearch: Sendable {
                 steps = steps.map { $0 / 2 }
             }
         }
-        q = registered(planes, geometry(q)).flatMap { g -> [Double]? in
-            // Back into the climb's parameters: the correction is `g.linear · start.linear⁻¹`.
+        if let g = registered(planes, geometry(q)) {
+            // Back into the climb's parameters: the correction is `g.linear · start.linear⁻¹`. Kept
+            // only when the whole copy reads better there (a quadrant with too little picture can
+            // report a wrong shift).
             let e = g.linear * start.linear.inverse
             let s = g.linear.inverse.apply(-g.offsetX, -g.offsetY)
-            return [s.x, s.y, e.a - 1, e.b, e.c, e.d - 1]
-        } ?? q
-        best = pilotScore(planes, geometry(q))
+            let t = [s.x, s.y, e.a - 1, e.b, e.c, e.d - 1]
+            let score = pilotScore(planes, geometry(t))
+            if score > best { best = score; q = t }
+        }
         grid(radius: 1, step: 0.5)
         climb([0.5, 0.5, 0.001, 0.001, 0.001, 0.001], halvings: 3)
         grid(radius: 0.75, step: 0.25)
