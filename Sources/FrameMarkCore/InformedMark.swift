@@ -21,11 +21,12 @@ private let informedLoopGain: Float = 0.5625 * (1 - 1 / 25)
 private let informedIterations = 3
 
 extension ProjectionSet {
-    /// Projections of a high-passed grid (identity cell map), divided by `scale`.
-    func project(_ grid: UnsafeBufferPointer<Float>, scale: Float = 1, into out: UnsafeMutableBufferPointer<Float>) {
+    /// Projections of a high-passed grid, for cells arranged per `cellMap` (the layout's own
+    /// `cells` when nil), divided by `scale`.
+    func project(_ grid: UnsafeBufferPointer<Float>, cellMap: [Int32]? = nil, scale: Float = 1, into out: UnsafeMutableBufferPointer<Float>) {
         let n = cellsPerProjection
         let norm = 1 / (Float(n).squareRoot() * scale)
-        cells.withUnsafeBufferPointer { map in
+        (cellMap ?? cells).withUnsafeBufferPointer { map in
             signs.withUnsafeBufferPointer { s in
                 for i in 0..<projectionCount {
                     var acc: Float = 0

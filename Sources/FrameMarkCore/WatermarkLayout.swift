@@ -170,20 +170,4 @@ public final class WatermarkLayout: ProjectionSet {
             }
         }
     }
-
-    /// Projections of a high-passed grid, for cells arranged per `cellMap`, divided by `scale`.
-    func project(_ grid: UnsafeBufferPointer<Float>, cellMap: [Int32], scale: Float = 1, into out: UnsafeMutableBufferPointer<Float>) {
-        let n = cellsPerProjection
-        let norm = 1 / (Float(n).squareRoot() * scale)
-        cellMap.withUnsafeBufferPointer { map in
-            signs.withUnsafeBufferPointer { s in
-                for i in 0..<projectionCount {
-                    var acc: Float = 0
-                    let base = i * n
-                    for j in 0..<n { acc += s[base + j] * grid[Int(map[base + j])] }
-                    out[i] = acc * norm
-                }
-            }
-        }
-    }
 }
