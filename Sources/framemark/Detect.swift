@@ -133,7 +133,9 @@ enum GeometryJSON {
         var start = 0
         for i in 1...g.frames.count where i == g.frames.count || g.frames[i].detected != g.frames[start].detected {
             let kind = g.frames[start].detected ? "intact" : "unverifiable"
-            let end = i < g.frames.count ? g.frames[i].timeSeconds : (g.frames.last.map { $0.timeSeconds } ?? 0)
+            // Exclusive: the first frame after the segment, or one frame period past the last.
+            let period = g.frames.count > 1 ? g.frames[g.frames.count - 1].timeSeconds - g.frames[g.frames.count - 2].timeSeconds : 0
+            let end = i < g.frames.count ? g.frames[i].timeSeconds : g.frames[g.frames.count - 1].timeSeconds + period
             segments.append(["kind": kind, "start_frame": start, "end_frame": i,
                              "start_seconds": rounded(g.frames[start].timeSeconds), "end_seconds": rounded(end)])
             start = i
