@@ -131,7 +131,7 @@ enum GeometryJSON {
         }
         var segments: [[String: Any]] = []
         var start = 0
-        for i in 1...g.frames.count where i == g.frames.count || g.frames[i].detected != g.frames[start].detected {
+        for i in 1...max(g.frames.count, 1) where !g.frames.isEmpty && (i == g.frames.count || g.frames[i].detected != g.frames[start].detected) {
             let kind = g.frames[start].detected ? "intact" : "unverifiable"
             // Exclusive: the first frame after the segment, or one frame period past the last.
             let period = g.frames.count > 1 ? g.frames[g.frames.count - 1].timeSeconds - g.frames[g.frames.count - 2].timeSeconds : 0
