@@ -35,6 +35,24 @@ public struct LinearMap: Sendable, Equatable {
 
     public var transposed: LinearMap { LinearMap(a: a, b: c, c: b, d: d) }
 
+    /// The map M with `to ≈ M · from` in weighted least squares (no offset), or nil when the
+    /// points do not span the plane (the normal equations' determinant under `degenerate`).
+    static func fitted(_ pairs: [(from: (x: Double, y: Double), to: (x: Double, y: Double), weight: Double)],
+                       degenerate: Double) -> LinearMap? {
+        var sxx = 0.0, sxy = 0.0, syy = 0.0, bx = (0.0, 0.0), by = (0.0, 0.0)
+        for (f, t, w) in pairs {
+            sxx += w * f.x * f.x; sxy += w * f.x * f.y; syy += w * f.y * f.y
+            bx.0 += w * f.x * t.x; bx.1 += w * f.y * t.x
+            by.0 += w * f.x * t.y; by.1 += w * f.y * t.y
+        }
+        // Each row of M from the normal equations [sxx sxy; sxy syy] m = b.
+        let det = sxx * syy - sxy * sxy
+        guard abs(det) > degenerate else { return nil }
+        let row = { (b: (Double, Double)) in ((syy * b.0 - sxy * b.1) / det, (sxx * b.1 - sxy * b.0) / det) }
+        let r0 = row(bx), r1 = row(by)
+        return LinearMap(a: r0.0, b: r0.1, c: r1.0, d: r1.1)
+    }
+
     /// The scale along the copy's x and y axes (lengths of the rows).
     public var scaleX: Double { (a * a + b * b).squareRoot() }
     public var scaleY: Double { (c * c + d * d).squareRoot() }

@@ -125,12 +125,8 @@ public final class Embedder: Sendable {
         let w = plane.width, h = plane.height
         let across = UnsafeMutableBufferPointer<Float>.allocate(capacity: gh * w)
         defer { across.deallocate() }
-        // A pixel's place on the frame-fixed grid: under a geometry, the frame point undone
-        // (as `GridSampler.spans(pixels:cells:scale:shift:)` lays the cells).
         func content(_ p: Int, _ n: Int, _ shift: Double) -> Float {
-            guard let g = geometry else { return Float(p) + 0.5 }
-            let centre = Double(n - 1) / 2
-            return Float(centre + (Double(p) + 0.5 - centre - shift) / g.scale)
+            Float(GlobalMotion.content(p, size: n, shift: shift, under: geometry))
         }
         field.withUnsafeBufferPointer { f in
             for x in 0..<w {

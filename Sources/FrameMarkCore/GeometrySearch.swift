@@ -159,18 +159,8 @@ public struct GeometrySearch: Sendable {
         let total = points.reduce(0) { $0 + $1.weight }
         let mx = points.reduce(0) { $0 + $1.weight * $1.x } / total, my = points.reduce(0) { $0 + $1.weight * $1.y } / total
         let mdx = points.reduce(0) { $0 + $1.weight * $1.dx } / total, mdy = points.reduce(0) { $0 + $1.weight * $1.dy } / total
-        var sxx = 0.0, sxy = 0.0, syy = 0.0, bx = (0.0, 0.0), by = (0.0, 0.0)
-        for p in points {
-            let x = p.x - mx, y = p.y - my
-            sxx += p.weight * x * x; sxy += p.weight * x * y; syy += p.weight * y * y
-            bx.0 += p.weight * x * (p.dx - mdx); bx.1 += p.weight * y * (p.dx - mdx)
-            by.0 += p.weight * x * (p.dy - mdy); by.1 += p.weight * y * (p.dy - mdy)
-        }
-        let det = sxx * syy - sxy * sxy
-        guard abs(det) > 1e-9 else { return nil }
-        let row = { (b: (Double, Double)) in ((syy * b.0 - sxy * b.1) / det, (sxx * b.1 - sxy * b.0) / det) }
-        let r0 = row(bx), r1 = row(by)
-        let j = LinearMap(a: r0.0, b: r0.1, c: r1.0, d: r1.1)
+        let centred = points.map { p in ((p.x - mx, p.y - my), (p.dx - mdx, p.dy - mdy), p.weight) }
+        guard let j = LinearMap.fitted(centred, degenerate: 1e-9) else { return nil }
         // x' = L r + t + J (x' − x̄) + d̄  ⇒  x' = (I − J)⁻¹ (L r + t + d̄ − J x̄).
         let m = LinearMap(a: 1 - j.a, b: -j.b, c: -j.c, d: 1 - j.d).inverse
         let jx = j.apply(mx, my)

@@ -9,6 +9,15 @@ public struct GlobalMotion: Sendable, Equatable {
 
     public static let identity = GlobalMotion(scale: 1, dx: 0, dy: 0)
 
+    /// Pixel `p`'s centre along an axis of `size` pixels, in the coordinates of a grid laid by
+    /// `geometry` (zoom about the centre `(size − 1)/2`, then `shift`): the frame point undone, as
+    /// `GridSampler` lays the cells. Without a geometry, the pixel's own centre.
+    static func content(_ p: Int, size: Int, shift: Double, under geometry: GlobalMotion?) -> Double {
+        guard let g = geometry else { return Double(p) + 0.5 }
+        let centre = Double(size - 1) / 2
+        return centre + (Double(p) + 0.5 - centre - shift) / g.scale
+    }
+
     public init(scale: Double, dx: Double, dy: Double) {
         self.scale = scale
         self.dx = dx

@@ -136,9 +136,7 @@ struct TemplateSearch {
         let n = Double(TemplateSpectrum.size), perCycle = n * Double(spectrum.reduction)
         // A copy frequency is linear⁻ᵀ applied to a reference frequency.
         let toBins = linear.inverse.transposed * perCycle
-        var sxx = 0.0, sxy = 0.0, syy = 0.0
-        var bx = (0.0, 0.0), by = (0.0, 0.0)
-        var used = 0
+        var peaks: [(from: (x: Double, y: Double), to: (x: Double, y: Double), weight: Double)] = []
         for f in template.frequencies {
             let b = toBins.apply(f.x, f.y)
             let radius = (b.x * b.x + b.y * b.y).squareRoot()
@@ -153,20 +151,10 @@ struct TemplateSearch {
             }
             let px = Double(x0 + best.dx) + vertex(spectrum.at(x0 + best.dx - 1, y0 + best.dy), best.z, spectrum.at(x0 + best.dx + 1, y0 + best.dy))
             let py = Double(y0 + best.dy) + vertex(spectrum.at(x0 + best.dx, y0 + best.dy - 1), best.z, spectrum.at(x0 + best.dx, y0 + best.dy + 1))
-            let w = Double(best.z)
-            sxx += w * f.x * f.x; sxy += w * f.x * f.y; syy += w * f.y * f.y
-            bx.0 += w * f.x * px; bx.1 += w * f.y * px
-            by.0 += w * f.x * py; by.1 += w * f.y * py
-            used += 1
+            peaks.append(((f.x, f.y), (px, py), Double(best.z)))
         }
         // A fit on few peaks is noisier than the scan that found them (it can shear the map).
-        guard used >= 12 else { return linear }
-        // Rows of M (bins = M f) from the normal equations [sxx sxy; sxy syy] m = b.
-        let det = sxx * syy - sxy * sxy
-        guard abs(det) > 1e-18 else { return linear }
-        let row = { (b: (Double, Double)) in ((syy * b.0 - sxy * b.1) / det, (sxx * b.1 - sxy * b.0) / det) }
-        let r0 = row(bx), r1 = row(by)
-        let m = LinearMap(a: r0.0, b: r0.1, c: r1.0, d: r1.1)
+        guard peaks.count >= 12, let m = LinearMap.fitted(peaks, degenerate: 1e-18) else { return linear }
         // bins = perCycle · linear⁻ᵀ f  ⇒  linear = (M / perCycle)⁻ᵀ.
         return (m * (1 / perCycle)).transposed.inverse
     }

@@ -62,9 +62,7 @@ public final class TileEmbedder: Sendable {
         let n = Int(SyncTemplate.tilePeriod) * Self.tableSamples
         let samples = Double(Self.tableSamples)
         func content(_ p: Int, _ size: Int, _ shift: Double) -> Double {
-            guard let g = geometry, g != .identity else { return Double(p) + 0.5 }
-            let centre = Double(size - 1) / 2
-            return centre + (Double(p) + 0.5 - centre - shift) / g.scale
+            GlobalMotion.content(p, size: size, shift: shift, under: geometry)
         }
         func wrapped(_ t: Double) -> (Int, Int, Float) {
             var r = t.truncatingRemainder(dividingBy: Double(n))
