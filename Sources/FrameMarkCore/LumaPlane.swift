@@ -14,3 +14,34 @@ public struct LumaPlane {
         self.stride = stride
     }
 }
+
+extension LumaPlane {
+    /// k × k bilinear samples of the plane on a lattice: the first at `origin` (pixel centres at
+    /// half-integers, as `CopyGeometry` puts them), then `across` apart along a row and `down`
+    /// apart from row to row. Their sum, least and greatest value, or nil when any falls outside
+    /// the plane. A cell's mean made this way moves smoothly as the lattice moves.
+    @inline(__always)
+    func latticeSamples(origin: (x: Double, y: Double), across: (x: Double, y: Double), down: (x: Double, y: Double),
+                        count k: Int) -> (sum: Float, low: Float, high: Float)? {
+        let base = pixels.baseAddress!, limitX = Double(width - 1), limitY = Double(height - 1)
+        var sum: Float = 0, low = Float.infinity, high = -Float.infinity
+        for j in 0..<k {
+            var px = origin.x + Double(j) * down.x - 0.5, py = origin.y + Double(j) * down.y - 0.5
+            for _ in 0..<k {
+                guard px >= 0, py >= 0, px < limitX, py < limitY else { return nil }
+                let ix = Int(px), iy = Int(py)
+                let fx = Float(px - Double(ix)), fy = Float(py - Double(iy))
+                let top = base + iy * stride + ix, bottom = top + stride
+                let a = Float(top[0]) + (Float(top[1]) - Float(top[0])) * fx
+                let b = Float(bottom[0]) + (Float(bottom[1]) - Float(bottom[0])) * fx
+                let v = a + (b - a) * fy
+                sum += v
+                low = min(low, v)
+                high = max(high, v)
+                px += across.x
+                py += across.y
+            }
+        }
+        return (sum, low, high)
+    }
+}

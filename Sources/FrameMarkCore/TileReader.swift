@@ -60,38 +60,17 @@ package struct TileReader {
         // fraction of a pixel, whatever the scale and angle.
         let side = (abs(geometry.linear.determinant)).squareRoot() * cell
         let k = min(10, max(4, Int((side / 2).rounded(.up))))
-        let pw = plane.width, ph = plane.height
         var means = [Float](repeating: 0, count: w * h), valid = [Bool](repeating: false, count: w * h)
         let l = geometry.linear
         // Copy-pixel steps of one sub-sample along the reference x and y axes.
         let ux = l.apply(cell / Double(k), 0), uy = l.apply(0, cell / Double(k))
-        let pixels = plane.pixels.baseAddress!, stride = plane.stride
         for cy in 0..<h {
             for cx in 0..<w {
                 // The first sub-sample's copy point, as a pixel-grid coordinate (centres at integers).
                 let r0 = (Double(x0 + cx) * cell + cell / Double(2 * k), Double(y0 + cy) * cell + cell / Double(2 * k))
                 let p0 = geometry.copyPoint(r0.0, r0.1)
                 if let region, p0.x < region.0 || p0.y < region.1 || p0.x >= region.2 || p0.y >= region.3 { continue }
-                var sum: Float = 0, low = Float.infinity, high = -Float.infinity
-                var inside = true
-                for j in 0..<k where inside {
-                    var px = p0.x + Double(j) * uy.x - 0.5, py = p0.y + Double(j) * uy.y - 0.5
-                    for _ in 0..<k {
-                        guard px >= 0, py >= 0, px < Double(pw - 1), py < Double(ph - 1) else { inside = false; break }
-                        let ix = Int(px), iy = Int(py)
-                        let fx = Float(px - Double(ix)), fy = Float(py - Double(iy))
-                        let top = pixels + iy * stride + ix, bottom = top + stride
-                        let a = Float(top[0]) + (Float(top[1]) - Float(top[0])) * fx
-                        let b = Float(bottom[0]) + (Float(bottom[1]) - Float(bottom[0])) * fx
-                        let v = a + (b - a) * fy
-                        sum += v
-                        low = min(low, v)
-                        high = max(high, v)
-                        px += ux.x
-                        py += ux.y
-                    }
-                }
-                guard inside else { continue }
+                guard let (sum, low, high) = plane.latticeSamples(origin: p0, across: ux, down: uy, count: k) else { continue }
                 let mean = sum / Float(k * k)
                 means[cy * w + cx] = mean
                 // A cell with no variation at all is a bar, a canvas or a corner the copy filled in,

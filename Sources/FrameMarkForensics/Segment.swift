@@ -59,6 +59,19 @@ public struct Segment: Sendable {
     public var regions: [Region] = []
 
     public var frameCount: Int { endFrame - startFrame }
+
+    package init(kind: SegmentKind, startFrame: Int, endFrame: Int, startSeconds: Double, endSeconds: Double, confidence: Double,
+                 originalStartSeconds: Double? = nil, originalEndSeconds: Double? = nil, regions: [Region] = []) {
+        self.kind = kind
+        self.startFrame = startFrame
+        self.endFrame = endFrame
+        self.startSeconds = startSeconds
+        self.endSeconds = endSeconds
+        self.confidence = confidence
+        self.originalStartSeconds = originalStartSeconds
+        self.originalEndSeconds = originalEndSeconds
+        self.regions = regions
+    }
 }
 
 /// The forensic reading of one frame.
@@ -67,6 +80,11 @@ public struct FrameForensics: Sendable {
     public var sourceTimeSeconds: Double?
     /// Where the mark is gone, for frames of a tampered segment.
     public var regions: [Region] = []
+
+    package init(sourceTimeSeconds: Double? = nil, regions: [Region] = []) {
+        self.sourceTimeSeconds = sourceTimeSeconds
+        self.regions = regions
+    }
 }
 
 /// Everything edit forensics found in a clip.
@@ -78,4 +96,12 @@ public struct ForensicReport: Sendable {
     public var heatMaps: [Int: [Float]]
     public var blockColumns: Int
     public var blockRows: Int
+
+    package init(segments: [Segment], frames: [FrameForensics], heatMaps: [Int: [Float]] = [:], blockColumns: Int = 0, blockRows: Int = 0) {
+        self.segments = segments
+        self.frames = frames
+        self.heatMaps = heatMaps
+        self.blockColumns = blockColumns
+        self.blockRows = blockRows
+    }
 }

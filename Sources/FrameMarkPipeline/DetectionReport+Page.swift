@@ -27,9 +27,16 @@ extension DetectionReport {
                             report: forensics, thumbnails: thumbnails)
     }
 
-    /// Writes the page to `path` (whole or not at all: a temporary file beside it, then renamed).
+    /// Writes the page to `path` (whole or not at all).
     public func writePage(to path: String) throws {
-        let html = try page().html()
+        try page().write(to: path)
+    }
+}
+
+extension ForensicPage {
+    /// Writes the page to `path`: a temporary file beside it, then renamed.
+    func write(to path: String) throws {
+        let html = html()
         let temporary = path + ".part-\(getpid())"
         do {
             try html.write(toFile: temporary, atomically: false, encoding: .utf8)

@@ -27,9 +27,25 @@ public struct GeometryDetection {
         public var geometry: CopyGeometry
         public var pilotScore: Double
         public var templateScore: Double
+        /// Where the marked frame lies in the copy, when its frame layer places it.
+        public var placement: FramePlacement?
         public var frames: [FrameReading]
         public var width: Int
         public var height: Int
+
+        /// How large the marked frame appears in the copy along the copy's axes, relative to a
+        /// copy that shows the whole frame at the copy's height: 1 for the frame turned in place,
+        /// 2 for a centre crop to half, 0.32 for a 16:9 frame letterboxed into 9:16. (The marked
+        /// frame's size in pixels is not recorded in the mark, so this is the only scale a copy tells.)
+        public var scale: (x: Double, y: Double) {
+            let unit = Double(height) / 720 * GridTracker.home.scale
+            return (geometry.linear.scaleX / unit, geometry.linear.scaleY / unit)
+        }
+
+        /// The part of the marked frame the copy shows, as fractions of it.
+        public var crop: FramePlacement.Region? { placement?.crop(geometry: geometry, width: width, height: height) }
+        /// Where the marked frame sits in the copy, as fractions of the copy.
+        public var padding: FramePlacement.Region? { placement?.padding(geometry: geometry, width: width, height: height) }
     }
 
     public var strength: Float = 1
@@ -63,6 +79,12 @@ public struct GeometryDetection {
         }
         let gain = clip.bestGain
         let message = clip.message(gain: gain)
+        // Where the copy lies in the marked frame, from the frame layer and the message just read.
+        let placement = message.flatMap { message in
+            Self.withPlanes(first) { planes in
+                FramePlacement.locate(Array(planes.prefix(3)), geometry: found.geometry, layout: WatermarkLayout(key: key), message: message)
+            }
+        }
         let frames = perFrame.map { f -> FrameReading in
             var one = TileReader(layout: layout, strength: strength)
             one.add(f.readings)
@@ -76,7 +98,7 @@ public struct GeometryDetection {
                                 detected: message != nil && log10P <= -3)
         }
         return Verdict(detected: message != nil, log10PValue: message != nil ? -32 * log10(2.0) : 0, message: message,
-                       geometry: found.geometry, pilotScore: found.pilotScore, templateScore: found.templateScore,
+                       geometry: found.geometry, pilotScore: found.pilotScore, templateScore: found.templateScore, placement: placement,
                        frames: frames, width: sample.width, height: sample.height)
     }
 

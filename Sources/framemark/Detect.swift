@@ -36,12 +36,12 @@ struct Detect: ParsableCommand {
                 if json {
                     try printJSON(GeometryJSON.object(g, file: input, seconds: report.seconds))
                 } else {
-                    let l = g.geometry.linear
                     print("\(input): WATERMARKED (geometry layer) — log10 p = \(String(format: "%.1f", g.log10PValue))")
                     print("  message: \(g.message?.hex ?? "unreadable")")
-                    print("  geometry: scale \(String(format: "%.3f", l.scaleX)) x \(String(format: "%.3f", l.scaleY)) copy pixels per reference pixel, rotation \(String(format: "%.2f", l.degrees))°\(l.mirrors ? ", mirrored" : "")")
+                    print("  transform: \(g.transformDescription)")
                     print("  frames detected: \(g.frames.filter(\.detected).count)/\(g.frames.count)")
                 }
+                if let path = self.report { try g.writePage(file: input, to: path) }
                 return
             }
             if json {
@@ -120,32 +120,27 @@ enum DetectionJSON {
 
 /// The `detect --json` object for a clip read by its geometry layer.
 enum GeometryJSON {
+    static func region(_ r: FramePlacement.Region) -> [String: Double] {
+        ["x": rounded(r.x, 4), "y": rounded(r.y, 4), "w": rounded(r.w, 4), "h": rounded(r.h, 4)]
+    }
+
     static func object(_ g: GeometryDetection.Verdict, file: String, seconds: Double) -> [String: Any?] {
         let l = g.geometry.linear
-        // Copy pixels per pixel of a marked frame as tall as the copy: 1 for a copy of the
-        // marked frame's size, whatever its resolution was (the reference pixel is 1/720 of it).
-        let unit = Double(g.height) / 720
         let frames: [[String: Any]] = g.frames.map { f in
             ["index": f.index, "time_seconds": rounded(f.timeSeconds), "confidence": rounded(1 - pow(10, f.log10PValue), 9),
              "log10_p_value": rounded(f.log10PValue, 3), "detected": f.detected]
         }
-        var segments: [[String: Any]] = []
-        var start = 0
-        for i in 1...max(g.frames.count, 1) where !g.frames.isEmpty && (i == g.frames.count || g.frames[i].detected != g.frames[start].detected) {
-            let kind = g.frames[start].detected ? "intact" : "unverifiable"
-            // Exclusive: the first frame after the segment, or one frame period past the last.
-            let period = g.frames.count > 1 ? g.frames[g.frames.count - 1].timeSeconds - g.frames[g.frames.count - 2].timeSeconds : 0
-            let end = i < g.frames.count ? g.frames[i].timeSeconds : g.frames[g.frames.count - 1].timeSeconds + period
-            segments.append(["kind": kind, "start_frame": start, "end_frame": i,
-                             "start_seconds": rounded(g.frames[start].timeSeconds), "end_seconds": rounded(end)])
-            start = i
+        let segments: [[String: Any]] = g.segments.map { s in
+            ["kind": s.kind.rawValue, "start_frame": s.startFrame, "end_frame": s.endFrame,
+             "start_seconds": rounded(s.startSeconds), "end_seconds": rounded(s.endSeconds), "confidence": rounded(s.confidence, 6)]
         }
         return [
             "file": file, "detected": g.detected, "confidence": 1 - pow(10, g.log10PValue),
             "log10_p_value": rounded(g.log10PValue, 3), "message": g.message?.hex,
             "transform": ["flip": l.mirrors ? "horizontal" : "none", "rotation_degrees": rounded(l.degrees, 2),
                           "inverted": false,
-                          "scale": ["x": rounded(l.scaleX / unit, 4), "y": rounded(l.scaleY / unit, 4)],
+                          "scale": ["x": rounded(g.scale.x, 4), "y": rounded(g.scale.y, 4)],
+                          "crop": g.crop.map { region($0) as Any } ?? NSNull(), "padding": g.padding.map { region($0) as Any } ?? NSNull(),
                           "grid": "tiles", "pilot_score": rounded(g.pilotScore, 2), "template_score": rounded(g.templateScore, 2)] as [String: Any],
             "frames": frames, "segments": segments, "seconds": rounded(seconds, 3),
         ]

@@ -22,7 +22,7 @@ struct Embed: ParsableCommand {
 
     @OptionGroup var gridOptions: GridOptions
 
-    @Flag(help: "Also lay the geometry layer (synchronisation template and tiled mark) that crops, reframes and rotated copies are to be read by. Not read by detect yet.")
+    @Flag(help: "Also lay the geometry layer (synchronisation template and tiled mark) that crops, reframes and rotated copies are read by (detect reads it when the frame layer reads nothing; docs/geometry.md).")
     var tiles = false
 
     @OptionGroup var encode: EncodeOptions

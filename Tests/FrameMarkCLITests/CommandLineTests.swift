@@ -129,3 +129,48 @@ extension CommandLineTests {
         XCTAssertTrue(page.contains("<svg"))
     }
 }
+
+extension CommandLineTests {
+    /// `embed --tiles`, a letterboxed copy, `detect --json --report`: the geometry layer's verdict
+    /// with what was found of the copy's frame (scale, crop, padding) in the JSON and on the page.
+    func testGeometryLayerJSONSaysWhereThePictureIs() throws {
+        let clips = try ClipFactory("cli-geometry")
+        defer { clips.cleanUp() }
+        // A still shot: the sample's first frame held for 1 s, with a little sensor noise.
+        let input = try clips.ffmpeg(["-i", RepositorySamples.astronautPan, "-vf", "trim=end_frame=1,loop=loop=24:size=1:start=0,noise=alls=2:allf=t",
+                                      "-r", "25", "-c:v", "libx264", "-preset", "veryfast", "-crf", "16", "-an"], output: "in.mp4")
+        var env = ProcessInfo.processInfo.environment
+        env["FRAMEMARK_KEY"] = "cli-geometry-key"
+        let marked = clips.path("marked.mp4")
+        let e = try runCommand(Self.executable, ["embed", input, "-o", marked, "--tiles", "--message", "00c0ffee12345678", "--preset", "veryfast"], environment: env)
+        XCTAssertEqual(e.status, 0, e.stderr)
+        let boxed = try clips.ffmpeg(["-i", marked, "-vf", "scale=720:-2,pad=720:1280:0:(oh-ih)/2", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23"],
+                                     output: "letterbox.mp4")
+        let page = clips.path("report.html")
+        let d = try runCommand(Self.executable, ["detect", boxed, "--json", "--report", page], environment: env)
+        XCTAssertEqual(d.status, 0, d.stderr)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(d.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(json["detected"] as? Bool, true)
+        XCTAssertEqual(json["message"] as? String, "00c0ffee12345678")
+        let transform = try XCTUnwrap(json["transform"] as? [String: Any])
+        XCTAssertEqual(transform["grid"] as? String, "tiles")
+        XCTAssertEqual(try XCTUnwrap(transform["rotation_degrees"] as? Double), 0, accuracy: 0.2)
+        let scale = try XCTUnwrap(transform["scale"] as? [String: Double])
+        // 720 × 405 of picture in a 1280-line copy.
+        XCTAssertEqual(try XCTUnwrap(scale["x"]), 405.0 / 1280, accuracy: 0.005)
+        XCTAssertEqual(try XCTUnwrap(scale["y"]), 405.0 / 1280, accuracy: 0.005)
+        let crop = try XCTUnwrap(transform["crop"] as? [String: Double])
+        let padding = try XCTUnwrap(transform["padding"] as? [String: Double])
+        let expectations: [(String, [String: Double], [Double])] = [("crop", crop, [0, 0, 1, 1]), ("padding", padding, [0, 437.5 / 1280, 1, 405.0 / 1280])]
+        for (name, region, expected) in expectations {
+            for (field, value) in zip(["x", "y", "w", "h"], expected) {
+                XCTAssertEqual(try XCTUnwrap(region[field], "\(name).\(field)"), value, accuracy: 0.01, "\(name).\(field)")
+            }
+        }
+        let segments = try XCTUnwrap(json["segments"] as? [[String: Any]])
+        XCTAssertEqual(segments.first?["start_frame"] as? Int, 0)
+        XCTAssertEqual(segments.last?["end_frame"] as? Int, (json["frames"] as? [Any])?.count)
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        XCTAssertTrue(html.contains("geometry layer") && html.contains("padding"), "the page says what was found")
+    }
+}

@@ -46,14 +46,29 @@ final class GeometryLayerTests: XCTestCase {
 
     func testTurnAndLetterboxReadTheExactMessage() throws {
         let marked = try XCTUnwrap(Self.marked, "the marked clip could not be made")
-        for (name, filter, degrees) in [("rotate5", "rotate=5*PI/180", 5.0), ("letterbox", "scale=720:-2,pad=720:1280:(ow-iw)/2:(oh-ih)/2", 0.0)] {
+        // The letterboxed picture: 720 × 405 in the middle of 720 × 1280.
+        let boxed = FramePlacement.Region(x: 0, y: 437.5 / 1280, w: 1, h: 405.0 / 1280)
+        let whole = FramePlacement.Region(x: 0, y: 0, w: 1, h: 1)
+        for (name, filter, degrees, scale, padding) in [("rotate5", "rotate=5*PI/180", 5.0, 1.0, whole),
+                                                         ("letterbox", "scale=720:-2,pad=720:1280:(ow-iw)/2:(oh-ih)/2", 0.0, 405.0 / 1280, boxed)] {
             let verdict = try read(try copy(marked, filter, name: "\(name).mp4"))
             XCTAssertEqual(verdict?.detected, true, name)
             XCTAssertEqual(verdict?.message, Self.message, name)
             XCTAssertEqual(verdict?.log10PValue ?? 0, -9.63, accuracy: 0.01, name)
             XCTAssertGreaterThan(Double(verdict?.frames.filter(\.detected).count ?? 0), 0.9 * Double(verdict?.frames.count ?? 1), name)
             XCTAssertEqual(verdict?.geometry.linear.degrees ?? 99, degrees, accuracy: 0.2, name)
+            XCTAssertEqual(verdict?.scale.x ?? 0, scale, accuracy: 0.01 * scale, name)
+            XCTAssertEqual(verdict?.scale.y ?? 0, scale, accuracy: 0.01 * scale, name)
+            try assertRegion(XCTUnwrap(verdict?.crop, "\(name): not placed"), whole, name)
+            try assertRegion(XCTUnwrap(verdict?.padding, "\(name): not placed"), padding, name)
         }
+    }
+
+    private func assertRegion(_ found: FramePlacement.Region, _ expected: FramePlacement.Region, _ name: String) {
+        XCTAssertEqual(found.x, expected.x, accuracy: 0.01, name)
+        XCTAssertEqual(found.y, expected.y, accuracy: 0.01, name)
+        XCTAssertEqual(found.w, expected.w, accuracy: 0.01, name)
+        XCTAssertEqual(found.h, expected.h, accuracy: 0.01, name)
     }
 
     func testUnmarkedCopiesAndAWrongKeyReadNothing() throws {
