@@ -8,15 +8,19 @@ import Foundation
 /// copy shows (`crop`) and where the picture sits in the copy (`padding`).
 ///
 /// Both layers lie on one grid (`GlobalMotion` content coordinates, the frame at
-/// `GridTracker.home`): the placement is exact for frames whose grid is home (a still shot, the
-/// first frame after each restart), which every marked clip starts with.
+/// `GridTracker.home` in a video, on the picture's edges in a still image): the placement is
+/// exact for frames whose grid is there (a still shot, the first frame after each restart, which
+/// every marked clip starts with; a still image).
 public struct FramePlacement: Sendable {
     /// Tile cells across the marked frame (`TileLayout.gridColumns`).
     public var columns: Int
     /// Whole tiles added to the tiles' geometry's reference coordinates to reach the frame's.
     public var tilesX: Int, tilesY: Int
-    /// The frame layer's pilots' z-score there (over the frames, at the best gain).
+    /// The frame layer's known bits' z-score there (over the frames, at the best gain).
     public var score: Double
+    /// How large the grid lies on the frame: `GridTracker.home.scale` for a video's grid, which
+    /// leaves a margin unmarked; 1 for a still's, laid on the picture's own edges.
+    public var gridScale: Double = GridTracker.home.scale
 
     /// A rectangle as fractions of a frame.
     public struct Region: Sendable, Equatable {
@@ -130,14 +134,14 @@ public struct FramePlacement: Sendable {
     /// coordinates, and back: the grid lies over the frame at `GridTracker.home`.
     func framePoint(_ r: (x: Double, y: Double)) -> (x: Double, y: Double) {
         let w = Double(columns) * TileLayout.cellReferencePixels, h = Double(TileLayout.gridRows) * TileLayout.cellReferencePixels
-        let tile = SyncTemplate.tilePeriod, s = GridTracker.home.scale
+        let tile = SyncTemplate.tilePeriod, s = gridScale
         let gx = r.x + Double(tilesX) * tile, gy = r.y + Double(tilesY) * tile
         return ((w / 2 + s * (gx - w / 2)) / w, (h / 2 + s * (gy - h / 2)) / h)
     }
 
     func referencePoint(_ f: (x: Double, y: Double)) -> (x: Double, y: Double) {
         let w = Double(columns) * TileLayout.cellReferencePixels, h = Double(TileLayout.gridRows) * TileLayout.cellReferencePixels
-        let tile = SyncTemplate.tilePeriod, s = GridTracker.home.scale
+        let tile = SyncTemplate.tilePeriod, s = gridScale
         return (w / 2 + (f.x * w - w / 2) / s - Double(tilesX) * tile, h / 2 + (f.y * h - h / 2) / s - Double(tilesY) * tile)
     }
 

@@ -9,3 +9,10 @@ extension Frame {
         }
     }
 }
+
+extension StillImage {
+    /// Calls `body` with the picture's luma as a `LumaPlane`; what it paints is kept (see `withLumaPlane`).
+    public func withLuma<R>(_ body: (LumaPlane) throws -> R) rethrows -> R {
+        try withLumaPlane { buffer, stride in try body(LumaPlane(pixels: buffer, width: width, height: height, stride: stride)) }
+    }
+}

@@ -32,13 +32,15 @@ public struct GeometryDetection {
         public var frames: [FrameReading]
         public var width: Int
         public var height: Int
+        /// The scale of the grid on the marked frame (`FramePlacement.gridScale`).
+        public var gridScale: Double
 
         /// How large the marked frame appears in the copy along the copy's axes, relative to a
         /// copy that shows the whole frame at the copy's height: 1 for the frame turned in place,
         /// 2 for a centre crop to half, 0.32 for a 16:9 frame letterboxed into 9:16. (The marked
         /// frame's size in pixels is not recorded in the mark, so this is the only scale a copy tells.)
         public var scale: (x: Double, y: Double) {
-            let unit = Double(height) / 720 * GridTracker.home.scale
+            let unit = Double(height) / 720 * (placement?.gridScale ?? gridScale)
             return (geometry.linear.scaleX / unit, geometry.linear.scaleY / unit)
         }
 
@@ -67,6 +69,8 @@ public struct GeometryDetection {
         guard let found else { return nil }
         // Every frame read at the geometry: the clip's phasors, and each frame's own.
         let reader = try MediaReader(path: input)
+        // A still image is marked on its own edges, a video's grid a little inside them.
+        let gridScale = StillImage.containers.contains(reader.containerName) ? 1 : GridTracker.home.scale
         var clip = TileReader(layout: layout, strength: strength)
         var perFrame: [(index: Int, time: Double, readings: [(tile: Int, value: Float)])] = []
         var index = 0
@@ -83,6 +87,7 @@ public struct GeometryDetection {
         let placement = message.flatMap { message in
             Self.withPlanes(first) { planes in
                 FramePlacement.locate(Array(planes.prefix(3)), geometry: found.geometry, layout: WatermarkLayout(key: key), message: message)
+                    .map { var p = $0; p.gridScale = gridScale; return p }
             }
         }
         let frames = perFrame.map { f -> FrameReading in
@@ -99,7 +104,7 @@ public struct GeometryDetection {
         }
         return Verdict(detected: message != nil, log10PValue: message != nil ? -32 * log10(2.0) : 0, message: message,
                        geometry: found.geometry, pilotScore: found.pilotScore, templateScore: found.templateScore, placement: placement,
-                       frames: frames, width: sample.width, height: sample.height)
+                       frames: frames, width: sample.width, height: sample.height, gridScale: gridScale)
     }
 
     private static func withPlanes<R>(_ frames: [Frame], _ body: ([LumaPlane]) -> R) -> R {

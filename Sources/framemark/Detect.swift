@@ -89,7 +89,9 @@ enum DetectionJSON {
             "transform": ["flip": v.hypothesis.orientation.flip.rawValue,
                           "rotation_degrees": v.hypothesis.orientation.rotationDegrees,
                           "inverted": v.hypothesis.inverted,
-                          "scale": NSNull(),
+                          // The frame layer reads copies of the whole frame at any size: it measures
+                          // neither their scale nor a crop (the geometry layer does).
+                          "scale": NSNull(), "crop": NSNull(), "padding": NSNull(),
                           "gain": rounded(Double(v.hypothesis.gain), 3),
                           "gamma": rounded(Double(v.hypothesis.tone), 3),
                           "grid": report.tracked ? "tracked" : "fixed"] as [String: Any],

@@ -1,0 +1,226 @@
+import CFFmpeg
+import Foundation
+
+/// A still picture (PNG, JPEG, WebP) decoded by FFmpeg's own image codecs, held in a form the mark
+/// can be painted on, and written back through the same codecs.
+///
+/// Pictures with an 8-bit luma plane (a JPEG's YUV, a greyscale PNG) are marked on that plane.
+/// Everything else (RGB, palettes, 16-bit, alpha) is converted once to 8-bit RGB or RGBA, and the
+/// mark, decided on the luma the detector will see, is added equally to the three colour channels:
+/// the picture's colours are otherwise untouched and an alpha channel is kept as it was.
+public final class StillImage {
+    public let path: String
+    /// The decoder that read it ("png", "mjpeg", "webp").
+    public let codecName: String
+    public var width: Int { frame.width }
+    public var height: Int { frame.height }
+    /// The pixel format the file decoded to.
+    public let sourcePixelFormat: String
+    var frame: Frame
+    private var packedChannels: Int?
+
+    /// Image files by their extension: what `write` can produce.
+    public enum Format: String, CaseIterable, Sendable {
+        case png, jpeg, webp
+
+        /// The format an output path asks for, or nil for an extension that is not an image's.
+        public init?(path: String) {
+            switch URL(fileURLWithPath: path).pathExtension.lowercased() {
+            case "png": self = .png
+            case "jpg", "jpeg": self = .jpeg
+            case "webp": self = .webp
+            default: return nil
+            }
+        }
+    }
+
+    /// FFmpeg's names for the containers of single pictures (`MediaReader.containerName`).
+    public static let containers: Set<String> = ["image2", "png_pipe", "jpeg_pipe", "webp_pipe"]
+
+    /// Whether `path` is an image FFmpeg reads as a single picture (by its container, whatever its name).
+    public static func isImage(_ path: String) -> Bool {
+        guard let demuxer = try? Demuxer(path: path) else { return false }
+        return containers.contains(demuxer.formatName)
+    }
+
+    public init(path: String) throws {
+        self.path = path
+        let demuxer = try Demuxer(path: path)
+        guard let index = demuxer.bestVideoStream() else { throw MediaError(path: path, "no picture in the file (not an image)") }
+        let stream = demuxer.stream(index)
+        let par = stream.pointee.codecpar!.pointee
+        guard par.width > 0, par.height > 0 else { throw MediaError(path: path, "the picture cannot be decoded (unknown size)") }
+        if Int(par.width) > MediaLimits.maxDimension || Int(par.height) > MediaLimits.maxDimension {
+            throw MediaError(path: path, "picture size \(par.width)x\(par.height) is too large (at most \(MediaLimits.maxDimension) on a side)")
+        }
+        codecName = String(cString: avcodec_get_name(par.codec_id))
+        let decoder = try Decoder(stream: stream, path: path)
+        let packet = Packet()
+        var decoded: Frame?
+        reading: while decoded == nil {
+            switch try demuxer.read(into: packet) {
+            case .endOfFile:
+                _ = try decoder.send(nil)
+                if case .frame(let f) = try decoder.receive() { decoded = f }
+                break reading
+            case .packet:
+                guard packet.streamIndex == index else { packet.unref(); continue }
+                let accepted = try decoder.send(packet)
+                packet.unref()
+                guard accepted else { throw MediaError(path: path, "the picture's data is damaged (truncated or not \(codecName))") }
+                do {
+                    if case .frame(let f) = try decoder.receive() { decoded = f }
+                } catch let error as MediaError { throw error.naming(path) }
+            }
+        }
+        guard let decoded else { throw MediaError(path: path, "no picture could be decoded (truncated or damaged)") }
+        sourcePixelFormat = decoded.pixelFormatName
+        if Self.lumaFormats.contains(decoded.pointer.pointee.format) {
+            frame = decoded
+        } else {
+            let alpha = (av_pix_fmt_desc_get(AVPixelFormat(decoded.pointer.pointee.format))?.pointee.flags ?? 0) & UInt64(AV_PIX_FMT_FLAG_ALPHA) != 0
+            frame = try Self.convert(decoded, to: alpha ? AV_PIX_FMT_RGBA : AV_PIX_FMT_RGB24, path: path)
+            packedChannels = alpha ? 4 : 3
+        }
+        try frame.makeWritable()
+    }
+
+    /// Formats whose first plane is 8-bit luma, marked in place.
+    static let lumaFormats: Set<Int32> = [AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUVJ422P, AV_PIX_FMT_YUVJ444P, AV_PIX_FMT_YUV420P,
+                                          AV_PIX_FMT_YUV422P, AV_PIX_FMT_YUV444P, AV_PIX_FMT_YUVA420P, AV_PIX_FMT_GRAY8].reduce(into: []) { $0.insert($1.rawValue) }
+
+    /// Calls `body` with the picture's luma as the detector will read it (BT.601 studio range, as
+    /// FFmpeg's conversion to yuv420p makes it). What `body` changes is written back: in place
+    /// for a luma plane, as the same change to R, G and B for an RGB picture.
+    /// `body` gets the plane's buffer (rows `stride` bytes apart, `width` × `height` samples) and its stride.
+    public func withLumaPlane<R>(_ body: (UnsafeMutableBufferPointer<UInt8>, Int) throws -> R) rethrows -> R {
+        let f = frame.pointer
+        guard let channels = packedChannels else {
+            let stride = Int(fm_frame_linesize(f, 0))
+            let buffer = UnsafeMutableBufferPointer(start: fm_frame_data(f, 0), count: stride * (height - 1) + width)
+            return try body(buffer, stride)
+        }
+        let w = width, h = height, stride = Int(fm_frame_linesize(f, 0))
+        let rgb = fm_frame_data(f, 0)!
+        var luma = [UInt8](repeating: 0, count: w * h)
+        // Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255, in 1/65536ths.
+        for y in 0..<h {
+            let row = rgb + y * stride
+            for x in 0..<w {
+                let p = row + x * channels
+                let v = (1_048_576 + 16829 * Int(p[0]) + 33039 * Int(p[1]) + 6416 * Int(p[2]) + 32768) >> 16
+                luma[y * w + x] = UInt8(v)
+            }
+        }
+        let before = luma
+        let result = try luma.withUnsafeMutableBufferPointer { try body($0, w) }
+        // A change of d levels of studio-range luma is 255/219 · d levels of each colour.
+        for y in 0..<h {
+            let row = rgb + y * stride
+            for x in 0..<w where luma[y * w + x] != before[y * w + x] {
+                let d = (Int(luma[y * w + x]) - Int(before[y * w + x])) * 255
+                let p = row + x * channels
+                for c in 0..<3 {
+                    p[c] = UInt8(clamping: Int(p[c]) + (d >= 0 ? (d + 109) / 219 : -((-d + 109) / 219)))
+                }
+            }
+        }
+        return result
+    }
+
+    /// Writes the picture to `path` in `format` (`quality` 1–100 for JPEG and WebP), whole or not
+    /// at all: a temporary file beside it, then renamed.
+    public func write(to path: String, format: Format, quality: Int = 92) throws {
+        guard (1...100).contains(quality) else { throw MediaError("quality \(quality) is outside 1…100") }
+        let bytes = try encode(format: format, quality: quality)
+        let temporary = path + ".part-\(getpid())"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
+            throw MediaError(path: path, "cannot write the picture (\(String(cString: strerror(errno))))")
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw MediaError(path: path, "cannot write the picture (\(reason))")
+        }
+    }
+
+    /// The encoded file's bytes: the encoder's one packet is the whole file for these codecs.
+    func encode(format: Format, quality: Int) throws -> [UInt8] {
+        let hasAlpha = packedChannels == 4 || frame.pointer.pointee.format == AV_PIX_FMT_YUVA420P.rawValue
+        let (codec, pixelFormat): (String, AVPixelFormat)
+        switch format {
+        case .png:
+            codec = "png"
+            pixelFormat = frame.pointer.pointee.format == AV_PIX_FMT_GRAY8.rawValue ? AV_PIX_FMT_GRAY8 : hasAlpha ? AV_PIX_FMT_RGBA : AV_PIX_FMT_RGB24
+        case .jpeg:
+            codec = "mjpeg"
+            // JPEG has no alpha channel; keep the source's chroma when it was a JPEG's.
+            let f = frame.pointer.pointee.format
+            pixelFormat = f == AV_PIX_FMT_YUVJ444P.rawValue || f == AV_PIX_FMT_YUV444P.rawValue || packedChannels != nil ? AV_PIX_FMT_YUVJ444P
+                : f == AV_PIX_FMT_YUVJ422P.rawValue || f == AV_PIX_FMT_YUV422P.rawValue ? AV_PIX_FMT_YUVJ422P : AV_PIX_FMT_YUVJ420P
+        case .webp:
+            codec = "libwebp"
+            pixelFormat = hasAlpha ? AV_PIX_FMT_YUVA420P : AV_PIX_FMT_YUV420P
+        }
+        let picture = frame.pointer.pointee.format == pixelFormat.rawValue ? frame : try Self.convert(frame, to: pixelFormat, path: path)
+        guard let encoder = avcodec_find_encoder_by_name(codec) else { throw MediaError("this FFmpeg has no \(codec) encoder") }
+        guard var ctx = avcodec_alloc_context3(encoder) else { throw MediaError("out of memory") }
+        defer { var c: UnsafeMutablePointer<AVCodecContext>? = ctx; avcodec_free_context(&c) }
+        ctx.pointee.width = Int32(width)
+        ctx.pointee.height = Int32(height)
+        ctx.pointee.pix_fmt = pixelFormat
+        ctx.pointee.time_base = AVRational(num: 1, den: 25)
+        ctx.pointee.color_range = format == .jpeg ? AVCOL_RANGE_JPEG : picture.pointer.pointee.color_range
+        switch format {
+        case .png: break
+        case .jpeg:
+            ctx.pointee.flags |= AV_CODEC_FLAG_QSCALE
+            ctx.pointee.global_quality = Int32(Self.jpegQuantiser(quality: quality)) * fm_qp2lambda()
+        case .webp:
+            try check(av_opt_set(ctx.pointee.priv_data, "quality", String(quality), 0), "setting the WebP quality")
+        }
+        try check(avcodec_open2(ctx, encoder, nil), "opening the \(codec) encoder")
+        picture.pointer.pointee.pts = 0
+        picture.pointer.pointee.quality = ctx.pointee.global_quality
+        picture.pointer.pointee.pict_type = AV_PICTURE_TYPE_NONE
+        try check(avcodec_send_frame(ctx, picture.pointer), "encoding the picture")
+        try check(avcodec_send_frame(ctx, nil), "encoding the picture")
+        let packet = Packet()
+        var bytes: [UInt8] = []
+        while avcodec_receive_packet(ctx, packet.pointer) == 0 {
+            bytes += UnsafeBufferPointer(start: packet.pointer.pointee.data, count: Int(packet.pointer.pointee.size))
+            packet.unref()
+        }
+        guard !bytes.isEmpty else { throw MediaError("the \(codec) encoder produced nothing") }
+        _ = ctx
+        return bytes
+    }
+
+    /// FFmpeg's JPEG quantiser scale for a libjpeg-style quality: 100 → 1, 92 → 2, 75 → 6,
+    /// 50 → 12 (about what libjpeg's own scaling of the same tables gives).
+    static func jpegQuantiser(quality: Int) -> Int {
+        max(1, min(31, Int((Double(100 - quality) / 4).rounded())))
+    }
+
+    /// The picture converted to `format` at the same size (`sws_scale_frame`), its properties kept.
+    static func convert(_ source: Frame, to format: AVPixelFormat, path: String) throws -> Frame {
+        let f = source.pointer.pointee
+        guard let context = sws_getContext(f.width, f.height, AVPixelFormat(f.format), f.width, f.height, format,
+                                           SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nil, nil, nil) else {
+            throw MediaError(path: path, "cannot convert pixel format \(source.pixelFormatName)")
+        }
+        defer { sws_freeContext(context) }
+        let out = Frame()
+        out.pointer.pointee.width = f.width
+        out.pointer.pointee.height = f.height
+        out.pointer.pointee.format = format.rawValue
+        try check(av_frame_copy_props(out.pointer, source.pointer), "copying the picture's properties")
+        if format == AV_PIX_FMT_YUVJ420P || format == AV_PIX_FMT_YUVJ422P || format == AV_PIX_FMT_YUVJ444P {
+            out.pointer.pointee.color_range = AVCOL_RANGE_JPEG
+        } else if format == AV_PIX_FMT_YUV420P || format == AV_PIX_FMT_YUVA420P {
+            out.pointer.pointee.color_range = AVCOL_RANGE_MPEG
+        }
+        try check(sws_scale_frame(context, out.pointer, source.pointer), "converting \(source.pixelFormatName)", path: path)
+        return out
+    }
+}

@@ -1,0 +1,121 @@
+import FrameMarkCore
+import FrameMarkMedia
+import FrameMarkPipeline
+import TestSupport
+import XCTest
+
+/// Still images through FFmpeg's own image codecs: a 1280 × 720 picture made from the bundled
+/// sample's first frame (and an RGBA one with a drawn alpha channel) is marked into PNG, JPEG and
+/// WebP, checked with ffprobe and ffmpeg as oracles, and read back; copies recompressed, turned
+/// and inverted with the ffmpeg command line read the exact message; unmarked pictures and a
+/// wrong key read nothing; bad input is refused with one clear error and no output.
+final class ImageWatermarkingTests: XCTestCase {
+    static let message = Message(0x00C0_FFEE_1234_5678)
+    static let key = try! WatermarkKey(string: "image-key")
+    nonisolated(unsafe) static var images: ClipFactory!
+    nonisolated(unsafe) static var source: String!
+
+    override class func setUp() {
+        super.setUp()
+        images = try? ClipFactory("images")
+        source = try? images?.ffmpeg(["-i", RepositorySamples.astronautPan, "-frames:v", "1", "-pix_fmt", "rgb24"], output: "source.png")
+    }
+
+    override class func tearDown() {
+        images?.cleanUp()
+        super.tearDown()
+    }
+
+    private func mark(_ input: String, _ name: String, quality: Int = 92) throws -> String {
+        let output = Self.images.path(name)
+        _ = try ImageWatermarking(quality: quality).run(input: input, output: output, key: Self.key, message: Self.message)
+        return output
+    }
+
+    /// The message `detect` reads: the frame layer, else the geometry layer.
+    private func read(_ path: String, key: WatermarkKey = ImageWatermarkingTests.key) throws -> (detected: Bool, message: Message?) {
+        let report = try WatermarkDetection(jobs: 2, quiet: true).run(input: path, key: key)
+        if report.verdict.detected, let message = report.verdict.message { return (true, message) }
+        let geometry = try GeometryDetection().run(input: path, key: key)
+        return (geometry?.detected ?? false, geometry?.message)
+    }
+
+    private func lumaPSNR(_ a: String, _ b: String) throws -> Double {
+        let r = try runCommand("ffmpeg", ["-nostdin", "-i", a, "-i", b, "-lavfi", "[0:v]format=yuv444p[a];[1:v]format=yuv444p[b];[a][b]psnr", "-f", "null", "-"])
+        let line = try XCTUnwrap(r.stderr.split(separator: "\n").last { $0.contains("PSNR y:") }, r.stderr)
+        let value = line[line.range(of: "y:")!.upperBound...].prefix { !$0.isWhitespace }
+        return try XCTUnwrap(Double(value))
+    }
+
+    func testEachFormatIsWrittenByItsCodecAndReads() throws {
+        let source = try XCTUnwrap(Self.source, "the source picture could not be made")
+        for (name, codec) in [("marked.png", "png"), ("marked.jpg", "mjpeg"), ("marked.webp", "webp")] {
+            let marked = try mark(source, name)
+            XCTAssertEqual(try Oracle.videoStreamEntry(marked, "codec_name"), codec, name)
+            XCTAssertEqual(try Oracle.videoStreamEntry(marked, "width"), "1280", name)
+            XCTAssertEqual(try Oracle.videoStreamEntry(marked, "height"), "720", name)
+            let verdict = try read(marked)
+            XCTAssertTrue(verdict.detected, name)
+            XCTAssertEqual(verdict.message, Self.message, name)
+        }
+        // The mark alone (the lossless PNG against the source).
+        XCTAssertGreaterThanOrEqual(try lumaPSNR(Self.images.path("marked.png"), source), 42)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: Self.images.path("marked.png.part-\(getpid())")))
+    }
+
+    func testRecompressedTurnedAndInvertedCopiesRead() throws {
+        let marked = try mark(try XCTUnwrap(Self.source), "for-copies.png")
+        for (name, arguments) in [("jpeg75.jpg", ["-q:v", "6"]), ("webp75.webp", ["-c:v", "libwebp", "-quality", "75"]),
+                                  ("half.png", ["-vf", "scale=640:360"]), ("invert.png", ["-vf", "negate"]),
+                                  ("rot90.png", ["-vf", "transpose=1"]), ("rotate5.png", ["-vf", "rotate=5*PI/180"])] {
+            let copy = try Self.images.ffmpeg(["-i", marked] + arguments + ["-frames:v", "1"], output: name)
+            let verdict = try read(copy)
+            XCTAssertTrue(verdict.detected, name)
+            XCTAssertEqual(verdict.message, Self.message, name)
+        }
+    }
+
+    func testUnmarkedPicturesAndAWrongKeyReadNothing() throws {
+        let source = try XCTUnwrap(Self.source)
+        XCTAssertFalse(try read(source).detected)
+        let marked = try mark(source, "wrong-key.png")
+        let verdict = try read(marked, key: try WatermarkKey(string: "another key"))
+        XCTAssertFalse(verdict.detected)
+        XCTAssertNil(verdict.message)
+    }
+
+    func testAlphaIsKeptAndColourMoves() throws {
+        // An RGBA picture whose alpha is a drawn gradient.
+        let rgba = try Self.images.ffmpeg(["-i", try XCTUnwrap(Self.source), "-vf", "format=rgba,geq=r='r(X,Y)':g='g(X,Y)':b='b(X,Y)':a='255*X/W'"],
+                                          output: "rgba.png")
+        let marked = try mark(rgba, "rgba-marked.png")
+        XCTAssertEqual(try Oracle.videoStreamEntry(marked, "pix_fmt"), "rgba")
+        let alpha = { (path: String) throws -> String in
+            let r = try runCommand("ffmpeg", ["-nostdin", "-v", "error", "-i", path, "-vf", "alphaextract", "-f", "md5", "-"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            return r.stdout
+        }
+        XCTAssertEqual(try alpha(marked), try alpha(rgba), "the alpha channel is untouched")
+        XCTAssertEqual(try read(marked).message, Self.message)
+    }
+
+    func testBadInputIsRefusedWithoutOutput() throws {
+        let source = try XCTUnwrap(Self.source)
+        let data = try Data(contentsOf: URL(fileURLWithPath: source))
+        let truncated = Self.images.path("truncated.png")
+        try data.prefix(data.count / 3).write(to: URL(fileURLWithPath: truncated))
+        let out = Self.images.path("from-truncated.png")
+        XCTAssertThrowsError(try ImageWatermarking().run(input: truncated, output: out, key: Self.key, message: Self.message)) { error in
+            XCTAssertTrue("\(error)".contains("truncated.png"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        XCTAssertThrowsError(try ImageWatermarking().run(input: source, output: source, key: Self.key, message: Self.message)) { error in
+            XCTAssertTrue("\(error)".contains("overwrite the input"), "\(error)")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: source)), data, "the input is untouched")
+        let tiny = try Self.images.ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=48x32", "-frames:v", "1"], output: "tiny.png")
+        XCTAssertThrowsError(try ImageWatermarking().run(input: tiny, output: Self.images.path("tiny-marked.png"), key: Self.key, message: Self.message)) { error in
+            XCTAssertTrue("\(error)".contains("too small"), "\(error)")
+        }
+    }
+}
