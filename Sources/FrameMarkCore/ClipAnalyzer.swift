@@ -115,6 +115,11 @@ public final class ClipAnalyzer {
     public static let clipLog10Threshold = -9.0
     /// A frame is reported as marked when its own p ≤ 1e-3.
     public static let frameLog10Threshold = -3.0
+    /// A still image has no clip to pool: it is reported as marked when its own p ≤ 1e-6.
+    public static let imageLog10Threshold = -6.0
+
+    /// The p-value (log10) at or below which `finish` reports the clip marked and gives its message.
+    public var detectionLog10Threshold = ClipAnalyzer.clipLog10Threshold
 
     let detector: FrameDetector
     let lockAfter: Int
@@ -213,7 +218,7 @@ public final class ClipAnalyzer {
         // stretch; the smallest p-value × 3.
         let whole = clipLog10P(locked) + (locked.messageChecked ? Self.checkedMessageLog10P : 0)
         let log10p = min(0, min(whole, locked.scanLog10P ?? 0) + log10(3))
-        let detected = log10p <= Self.clipLog10Threshold
+        let detected = log10p <= detectionLog10Threshold
         return ClipVerdict(detected: detected, log10PValue: log10p, message: detected ? locked.message : nil,
                            hypothesis: Hypothesis(orientationIndex: locked.o, signIndex: locked.s, gainIndex: locked.g, toneIndex: locked.t),
                            frames: frames, projectionMap: projectionMap(orientation: locked.o, coded: locked.codedMessage))

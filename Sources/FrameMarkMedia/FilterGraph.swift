@@ -9,12 +9,14 @@ final class FilterGraph {
 
     enum Step { case frame(Frame), needsInput, endOfStream }
 
-    /// - Parameters: the input pictures' geometry and time base, and the filter description.
-    init(description: String, width: Int, height: Int, timeBase: Rational, sampleAspect: Rational, frameRate: Rational?) throws {
+    /// - Parameters: the input pictures' geometry, time base and pixel format, the filter
+    ///   description, and the output's pixel format (nil: whatever the description leaves).
+    init(description: String, width: Int, height: Int, timeBase: Rational, sampleAspect: Rational, frameRate: Rational?,
+         pixelFormat: Int32 = AV_PIX_FMT_YUV420P.rawValue, outputFormat: String? = "yuv420p") throws {
         graph = avfilter_graph_alloc()
         guard let graph else { throw MediaError("out of memory") }
         let sar = sampleAspect.num > 0 && sampleAspect.den > 0 ? sampleAspect : Rational(1, 1)
-        var args = "video_size=\(width)x\(height):pix_fmt=\(AV_PIX_FMT_YUV420P.rawValue):time_base=\(timeBase.num)/\(timeBase.den):pixel_aspect=\(sar.num)/\(sar.den)"
+        var args = "video_size=\(width)x\(height):pix_fmt=\(pixelFormat):time_base=\(timeBase.num)/\(timeBase.den):pixel_aspect=\(sar.num)/\(sar.den)"
         // The frame rate travels to the encoder, whose rate control depends on it.
         if let frameRate, frameRate.value != nil { args += ":frame_rate=\(frameRate.num)/\(frameRate.den)" }
         var src: UnsafeMutablePointer<AVFilterContext>?
@@ -32,8 +34,8 @@ final class FilterGraph {
             inputs!.pointee.filter_ctx = snk
             inputs!.pointee.pad_idx = 0
             inputs!.pointee.next = nil
-            // The output is always 8-bit 4:2:0, whatever the description does.
-            try check(avfilter_graph_parse_ptr(graph, description + ",format=yuv420p", &inputs, &outputs, nil), "filter '\(description)'")
+            let full = description + (outputFormat.map { ",format=\($0)" } ?? "")
+            try check(avfilter_graph_parse_ptr(graph, full, &inputs, &outputs, nil), "filter '\(description)'")
             try check(avfilter_graph_config(graph, nil), "configuring filter '\(description)'")
         } catch {
             avfilter_graph_free(&self.graph)

@@ -43,8 +43,7 @@ public final class StillImage {
         return containers.contains(demuxer.formatName)
     }
 
-    public init(path: String) throws {
-        self.path = path
+    public convenience init(path: String) throws {
         let demuxer = try Demuxer(path: path)
         guard let index = demuxer.bestVideoStream() else { throw MediaError(path: path, "no picture in the file (not an image)") }
         let stream = demuxer.stream(index)
@@ -53,7 +52,7 @@ public final class StillImage {
         if Int(par.width) > MediaLimits.maxDimension || Int(par.height) > MediaLimits.maxDimension {
             throw MediaError(path: path, "picture size \(par.width)x\(par.height) is too large (at most \(MediaLimits.maxDimension) on a side)")
         }
-        codecName = String(cString: avcodec_get_name(par.codec_id))
+        let codecName = String(cString: avcodec_get_name(par.codec_id))
         let decoder = try Decoder(stream: stream, path: path)
         let packet = Packet()
         var decoded: Frame?
@@ -74,6 +73,14 @@ public final class StillImage {
             }
         }
         guard let decoded else { throw MediaError(path: path, "no picture could be decoded (truncated or damaged)") }
+        try self.init(decoded, path: path, codecName: codecName)
+    }
+
+    /// Holds `decoded` in a form the mark can be painted on: as it is when its first plane is
+    /// 8-bit luma, else converted to 8-bit RGB or RGBA.
+    init(_ decoded: Frame, path: String, codecName: String) throws {
+        self.path = path
+        self.codecName = codecName
         sourcePixelFormat = decoded.pixelFormatName
         if Self.lumaFormats.contains(decoded.pointer.pointee.format) {
             frame = decoded
@@ -83,6 +90,22 @@ public final class StillImage {
             packedChannels = alpha ? 4 : 3
         }
         try frame.makeWritable()
+    }
+
+    /// The picture through a libavfilter graph described as on the ffmpeg command line (`-vf`):
+    /// the attacks of `survive` on a still.
+    public func filtered(_ description: String) throws -> StillImage {
+        let graph = try FilterGraph(description: description, width: width, height: height, timeBase: Rational(1, 25),
+                                    sampleAspect: Rational(1, 1), frameRate: nil, pixelFormat: frame.pointer.pointee.format, outputFormat: nil)
+        frame.pts = 0
+        try graph.push(frame, duration: 1)
+        try graph.close()
+        while true {
+            switch try graph.pull() {
+            case .frame(let out): return try StillImage(out, path: path, codecName: codecName)
+            case .needsInput, .endOfStream: throw MediaError(path: path, "filter '\(description)' gave no picture")
+            }
+        }
     }
 
     /// Formats whose first plane is 8-bit luma, marked in place.

@@ -133,7 +133,9 @@ public struct WatermarkDetection {
         // is given up (`Race`), so a marked file costs about one read. When both run to the end,
         // the fixed read is kept unless it leaves frames unexplained and the tracked one
         // explains the clip better.
-        let reads = try readBoth(input, detector)
+        // A still image is judged on its own (p ≤ 1e-6), a video as a clip (p ≤ 1e-9).
+        let threshold = StillImage.isImage(input) ? ClipAnalyzer.imageLog10Threshold : ClipAnalyzer.clipLog10Threshold
+        let reads = try readBoth(input, detector, threshold: threshold)
         let video = reads.video
         var verdict: ClipVerdict
         var tracked = false
@@ -162,7 +164,7 @@ public struct WatermarkDetection {
             verdict = reads.fixed!
         }
         verdict.log10PValue = min(0, verdict.log10PValue + (tracked ? Self.trackedPenalty : Self.fixedPenalty))
-        if verdict.detected && verdict.log10PValue > ClipAnalyzer.clipLog10Threshold {
+        if verdict.detected && verdict.log10PValue > threshold {
             verdict.detected = false
             verdict.message = nil
         }
@@ -292,7 +294,7 @@ public struct WatermarkDetection {
     /// least `anchorScore`, `anchorJump` above the frame before's). In parallel again, the frame
     /// observed at that geometry. Returns both clip verdicts (nil for a dropped read), and the
     /// motion and anchors.
-    private func readBoth(_ input: String, _ detector: FrameDetector) throws
+    private func readBoth(_ input: String, _ detector: FrameDetector, threshold: Double) throws
         -> (fixed: ClipVerdict?, tracked: ClipVerdict?, trackedAnalyzer: ClipAnalyzer?, video: VideoInfo,
             steps: [GridPlan.Step], anchors: Set<Int>, geometries: [GlobalMotion]) {
         let reader = try MediaReader(path: input)
@@ -359,6 +361,8 @@ public struct WatermarkDetection {
             return reads
         }
         let fixedAnalyzer = ClipAnalyzer(detector: detector, arranged: false), trackedAnalyzer = ClipAnalyzer(detector: detector)
+        fixedAnalyzer.detectionLog10Threshold = threshold
+        trackedAnalyzer.detectionLog10Threshold = threshold
         let progress = ProgressMeter(label: "detect", total: video.expectedFrames, quiet: quiet)
         var steps: [GridPlan.Step] = [], anchors = Set<Int>(), geometries: [GlobalMotion] = []
         func take(_ results: [FrameReads]) {

@@ -7,9 +7,9 @@ import FrameMarkPipeline
 /// `framemark survive`: embed, attack in-process, detect, and report what the mark withstands.
 struct Survive: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the attack matrix on a marked video and report what the mark survives.")
+        abstract: "Run the attack matrix on a marked video or image and report what the mark survives.")
 
-    @Argument(help: "Source video (or, with --marked, a video already marked with the key).")
+    @Argument(help: "Source video or image (or, with --marked, one already marked with the key).")
     var input: String
 
     @OptionGroup var keyOptions: KeyOptions
@@ -53,10 +53,14 @@ struct Survive: ParsableCommand {
     func run() throws {
         if attacks == "list" {
             for attack in AttackCatalogue.all { print("\(attack.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(attack.summary)") }
+            print("\nstill images (PNG, JPEG, WebP input):")
+            for attack in ImageAttackCatalogue.all { print("\(attack.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(attack.summary)") }
             return
         }
         try reportingFailures {
-            let selected = try AttackCatalogue.select(attacks)
+            let still = StillImage.isImage(input)
+            let selectedImage = still ? try ImageAttackCatalogue.select(attacks) : []
+            let selected = still ? [] : try AttackCatalogue.select(attacks)
             let key = try keyOptions.load()
             let payload = try message.map { try Message(hex: $0) } ?? WatermarkEmbedding.contentMessage(of: input)
             var suite = SurvivalSuite(settings: encode.settings, jobs: encode.jobs, quiet: encode.quiet)
@@ -65,7 +69,9 @@ struct Survive: ParsableCommand {
             let sweep: [Float?] = marked ? [nil] : parsedStrengths!
             var reports: [SurvivalReport] = []
             for strength in sweep {
-                let report = try suite.run(input: input, key: key, message: payload, strength: strength, attacks: selected)
+                let report = still
+                    ? try ImageSurvivalSuite().run(input: input, key: key, message: payload, strength: strength, attacks: selectedImage)
+                    : try suite.run(input: input, key: key, message: payload, strength: strength, attacks: selected)
                 reports.append(report)
                 if !json { printTable(report, expected: payload) }
             }

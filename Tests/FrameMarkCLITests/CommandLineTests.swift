@@ -119,7 +119,9 @@ extension CommandLineTests {
         }
         let rows = try XCTUnwrap(json["attacks"] as? [[String: Any]])
         let list = try runCommand(Self.executable, ["survive", "x", "--attacks", "list"])
-        XCTAssertEqual(rows.count, list.stdout.split(separator: "\n").count)
+        // The video rows come first, then a blank line and the still-image rows.
+        let videoRows = list.stdout.components(separatedBy: "\n\n")[0].split(separator: "\n")
+        XCTAssertEqual(rows.count, videoRows.count)
         for row in rows {
             for key in ["name", "detected", "message_ok", "frame_detection_rate", "log10_p_value", "seconds"] {
                 XCTAssertNotNil(row[key], "\(row["name"] ?? "?"): \(key)")
@@ -172,5 +174,35 @@ extension CommandLineTests {
         XCTAssertEqual(segments.last?["end_frame"] as? Int, (json["frames"] as? [Any])?.count)
         let html = try String(contentsOfFile: page, encoding: .utf8)
         XCTAssertTrue(html.contains("geometry layer") && html.contains("padding"), "the page says what was found")
+    }
+}
+
+extension CommandLineTests {
+    /// `survive IMAGE`: the still-image rows run in-process, each read with the exact message.
+    func testSurviveOnAnImage() throws {
+        let clips = try ClipFactory("cli-survive-image")
+        defer { clips.cleanUp() }
+        let input = try clips.ffmpeg(["-i", RepositorySamples.astronautPan, "-frames:v", "1", "-pix_fmt", "rgb24"], output: "in.png")
+        let list = try runCommand(Self.executable, ["survive", "x", "--attacks", "list"])
+        for name in ["jpeg50", "webp75", "crop50corner", "rotate10crop", "screenshot", "crop80_half_jpeg75"] {
+            XCTAssertTrue(list.stdout.contains(name), name)
+        }
+        let r = try runCommand(Self.executable, ["survive", input, "--key", "k", "--message", "00c0ffee12345678",
+                                                 "--attacks", "jpeg75,webp75,half,rot90,invert,rotate5", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(json["psnr_db"] as? Double), 42)
+        // 0.9894 on this smooth, upscaled frame (flat areas weigh heavily in SSIM); the
+        // photographs of docs/images.md reach 0.992–0.994.
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(json["ssim"] as? Double), 0.985)
+        let rows = try XCTUnwrap(json["attacks"] as? [[String: Any]])
+        XCTAssertEqual(rows.map { $0["name"] as? String }, ["jpeg75", "webp75", "half", "rot90", "invert", "rotate5"])
+        for row in rows {
+            XCTAssertEqual(row["detected"] as? Bool, true, "\(row)")
+            XCTAssertEqual(row["message"] as? String, "00c0ffee12345678", "\(row)")
+        }
+        let bad = try runCommand(Self.executable, ["survive", input, "--key", "k", "--attacks", "crf23"])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("unknown image attack 'crf23'"), bad.stderr)
     }
 }
