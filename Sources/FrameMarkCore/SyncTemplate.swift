@@ -47,6 +47,28 @@ public struct SyncTemplate: Sendable {
         return sum / (Double(frequencies.count) / 2).squareRoot()
     }
 
+    /// The template over one whole tile, `samples` values per reference pixel along each axis
+    /// (`(360 · samples)²` values, row-major), equal to `value` at each point. Each sinusoid is
+    /// split as cos(a + b) = cos a cos b − sin a sin b, its terms tabulated once per column and
+    /// per row: two multiply-adds a point instead of a cosine.
+    public func table(samples: Int) -> [Float] {
+        let n = Int(Self.tilePeriod) * samples
+        let norm = 1 / (Double(frequencies.count) / 2).squareRoot()
+        var out = [Double](repeating: 0, count: n * n)
+        for (k, f) in frequencies.enumerated() {
+            let cx = (0..<n).map { cos(2 * .pi * f.x * Double($0) / Double(samples) + phases[k]) }
+            let sx = (0..<n).map { sin(2 * .pi * f.x * Double($0) / Double(samples) + phases[k]) }
+            out.withUnsafeMutableBufferPointer { o in
+                for v in 0..<n {
+                    let b = 2 * .pi * f.y * Double(v) / Double(samples), cb = cos(b), sb = sin(b)
+                    let row = o.baseAddress! + v * n
+                    for u in 0..<n { row[u] += cx[u] * cb - sx[u] * sb }
+                }
+            }
+        }
+        return out.map { Float($0 * norm) }
+    }
+
     /// Adds `level` luma levels RMS of the template to the plane, laid on the frame with the
     /// reference pixel `plane.height / 720` (rounded and clamped). Each pixel costs two
     /// multiply-adds per sinusoid: cos(a + b) = cos a cos b − sin a sin b, with the terms of the

@@ -31,14 +31,7 @@ public final class TileEmbedder: Sendable {
         step = Self.baseStep * strength
         templateLevel = Self.baseTemplateLevel * strength
         tileBits = layout.bits(codedMessage: Payload.codedMessage(message))
-        let n = Int(SyncTemplate.tilePeriod) * Self.tableSamples
-        var table = [Float](repeating: 0, count: n * n)
-        for v in 0..<n {
-            for u in 0..<n {
-                table[v * n + u] = Float(layout.template.value(Double(u) / Double(Self.tableSamples), Double(v) / Double(Self.tableSamples)))
-            }
-        }
-        self.table = table
+        table = layout.template.table(samples: Self.tableSamples)
     }
 
     func grid(width: Int, height: Int) -> TileGrid {

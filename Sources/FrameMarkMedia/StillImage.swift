@@ -44,6 +44,13 @@ public final class StillImage {
     }
 
     public convenience init(path: String) throws {
+        // Decoded in a function of its own, so the decoder lets go of the picture before it is
+        // made writable (a picture the decoder still holds would be copied whole).
+        let (decoded, codecName) = try Self.decode(path)
+        try self.init(decoded, path: path, codecName: codecName)
+    }
+
+    private static func decode(_ path: String) throws -> (Frame, String) {
         let demuxer = try Demuxer(path: path)
         guard let index = demuxer.bestVideoStream() else { throw MediaError(path: path, "no picture in the file (not an image)") }
         let stream = demuxer.stream(index)
@@ -73,7 +80,7 @@ public final class StillImage {
             }
         }
         guard let decoded else { throw MediaError(path: path, "no picture could be decoded (truncated or damaged)") }
-        try self.init(decoded, path: path, codecName: codecName)
+        return (decoded, codecName)
     }
 
     /// Holds `decoded` in a form the mark can be painted on: as it is when its first plane is
@@ -82,10 +89,14 @@ public final class StillImage {
         self.path = path
         self.codecName = codecName
         sourcePixelFormat = decoded.pixelFormatName
-        if Self.lumaFormats.contains(decoded.pointer.pointee.format) {
+        let format = decoded.pointer.pointee.format
+        if Self.lumaFormats.contains(format) {
             frame = decoded
+        } else if format == AV_PIX_FMT_RGB24.rawValue || format == AV_PIX_FMT_RGBA.rawValue {
+            frame = decoded
+            packedChannels = format == AV_PIX_FMT_RGBA.rawValue ? 4 : 3
         } else {
-            let alpha = (av_pix_fmt_desc_get(AVPixelFormat(decoded.pointer.pointee.format))?.pointee.flags ?? 0) & UInt64(AV_PIX_FMT_FLAG_ALPHA) != 0
+            let alpha = (av_pix_fmt_desc_get(AVPixelFormat(format))?.pointee.flags ?? 0) & UInt64(AV_PIX_FMT_FLAG_ALPHA) != 0
             frame = try Self.convert(decoded, to: alpha ? AV_PIX_FMT_RGBA : AV_PIX_FMT_RGB24, path: path)
             packedChannels = alpha ? 4 : 3
         }
@@ -125,27 +136,28 @@ public final class StillImage {
         }
         let w = width, h = height, stride = Int(fm_frame_linesize(f, 0))
         let rgb = fm_frame_data(f, 0)!
-        var luma = [UInt8](repeating: 0, count: w * h)
         // Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255, in 1/65536ths.
+        @inline(__always) func luma(_ p: UnsafeMutablePointer<UInt8>) -> UInt8 {
+            let r: Int = 16829 * Int(p[0]), g: Int = 33039 * Int(p[1]), b: Int = 6416 * Int(p[2])
+            return UInt8((1_081_344 + r + g + b) >> 16)
+        }
+        // One byte a pixel beside the picture: the luma before the change is computed again
+        // from the untouched colours when the change is written back.
+        var plane = [UInt8](repeating: 0, count: w * h)
+        for y in 0..<h {
+            let row = rgb + y * stride
+            for x in 0..<w { plane[y * w + x] = luma(row + x * channels) }
+        }
+        let result = try plane.withUnsafeMutableBufferPointer { try body($0, w) }
+        // A change of d levels of studio-range luma is 255/219 · d levels of each colour.
         for y in 0..<h {
             let row = rgb + y * stride
             for x in 0..<w {
                 let p = row + x * channels
-                let v = (1_048_576 + 16829 * Int(p[0]) + 33039 * Int(p[1]) + 6416 * Int(p[2]) + 32768) >> 16
-                luma[y * w + x] = UInt8(v)
-            }
-        }
-        let before = luma
-        let result = try luma.withUnsafeMutableBufferPointer { try body($0, w) }
-        // A change of d levels of studio-range luma is 255/219 · d levels of each colour.
-        for y in 0..<h {
-            let row = rgb + y * stride
-            for x in 0..<w where luma[y * w + x] != before[y * w + x] {
-                let d = (Int(luma[y * w + x]) - Int(before[y * w + x])) * 255
-                let p = row + x * channels
-                for c in 0..<3 {
-                    p[c] = UInt8(clamping: Int(p[c]) + (d >= 0 ? (d + 109) / 219 : -((-d + 109) / 219)))
-                }
+                let d = (Int(plane[y * w + x]) - Int(luma(p))) * 255
+                guard d != 0 else { continue }
+                let change = d >= 0 ? (d + 109) / 219 : -((-d + 109) / 219)
+                for c in 0..<3 { p[c] = UInt8(clamping: Int(p[c]) + change) }
             }
         }
         return result

@@ -65,7 +65,15 @@ public struct GeometryDetection {
             }
         }
         guard let sample = first.first else { return nil }
-        let found = Self.withPlanes(first) { GeometrySearch(layout: layout, strength: strength).locate($0) }
+        // A large picture is read reduced to about 720 lines: its cells are as well measured
+        // there, and the search costs a fraction (the geometry is then in the reduced copy's
+        // pixels, and so are the width and height it is reported with).
+        let factor = ReducedPlane.factor(height: sample.height)
+        let reducedFirst = factor > 1 ? first.map { f in f.withLuma { ReducedPlane($0, factor: factor) } } : []
+        func withFirstPlanes<R>(_ body: ([LumaPlane]) -> R) -> R {
+            factor > 1 ? withExtendedLifetime(reducedFirst) { body(reducedFirst.map(\.plane)) } : Self.withPlanes(first, body)
+        }
+        let found = withFirstPlanes { GeometrySearch(layout: layout, strength: strength).locate($0) }
         guard let found else { return nil }
         // Every frame read at the geometry: the clip's phasors, and each frame's own.
         let reader = try MediaReader(path: input)
@@ -76,7 +84,11 @@ public struct GeometryDetection {
         var index = 0
         while let item = try reader.next() {
             guard case .frame(let frame) = item else { continue }
-            let readings = frame.withLuma { clip.projections(TileReader.cells($0, geometry: found.geometry)) }
+            let readings = frame.withLuma { plane in
+                guard factor > 1 else { return clip.projections(TileReader.cells(plane, geometry: found.geometry)) }
+                let reduced = ReducedPlane(plane, factor: factor)
+                return withExtendedLifetime(reduced) { clip.projections(TileReader.cells(reduced.plane, geometry: found.geometry)) }
+            }
             clip.add(readings)
             perFrame.append((index, reader.video.secondsFromStart(frame.pts ?? 0), readings))
             index += 1
@@ -85,7 +97,7 @@ public struct GeometryDetection {
         let message = clip.message(gain: gain)
         // Where the copy lies in the marked frame, from the frame layer and the message just read.
         let placement = message.flatMap { message in
-            Self.withPlanes(first) { planes in
+            withFirstPlanes { planes in
                 FramePlacement.locate(Array(planes.prefix(3)), geometry: found.geometry, layout: WatermarkLayout(key: key), message: message)
                     .map { var p = $0; p.gridScale = gridScale; return p }
             }
@@ -104,7 +116,7 @@ public struct GeometryDetection {
         }
         return Verdict(detected: message != nil, log10PValue: message != nil ? -32 * log10(2.0) : 0, message: message,
                        geometry: found.geometry, pilotScore: found.pilotScore, templateScore: found.templateScore, placement: placement,
-                       frames: frames, width: sample.width, height: sample.height, gridScale: gridScale)
+                       frames: frames, width: sample.width / factor, height: sample.height / factor, gridScale: gridScale)
     }
 
     private static func withPlanes<R>(_ frames: [Frame], _ body: ([LumaPlane]) -> R) -> R {
