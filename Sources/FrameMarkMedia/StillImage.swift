@@ -48,7 +48,31 @@ public final class StillImage {
         // made writable (a picture the decoder still holds would be copied whole).
         let (decoded, codecName) = try Self.decode(path)
         try self.init(decoded, path: path, codecName: codecName)
+        try applyOrientation()
     }
+
+    /// The EXIF orientation (1–8) the picture was stored with, when it had one other than 1.
+    public private(set) var appliedOrientation: Int?
+
+    /// Turns a picture stored sideways or mirrored (EXIF orientation, as FFmpeg's JPEG decoder
+    /// reports it) upright, so that the mark is laid on the picture as it is viewed; the output
+    /// is then written upright, without the tag.
+    private func applyOrientation() throws {
+        guard let entry = av_dict_get(frame.pointer.pointee.metadata, "Orientation", nil, 0),
+              let value = Int(String(cString: entry.pointee.value).trimmingCharacters(in: .whitespaces)),
+              let filter = Self.uprighting[value] else { return }
+        let upright = try filtered(filter)
+        frame = upright.frame
+        packedChannels = upright.packedChannels
+        av_dict_set(&frame.pointer.pointee.metadata, "Orientation", nil, 0)
+        appliedOrientation = value
+    }
+
+    /// The filter that shows a picture stored with each EXIF orientation as it is meant to be seen.
+    static let uprighting: [Int: String] = [
+        2: "hflip", 3: "hflip,vflip", 4: "vflip", 5: "transpose=cclock_flip",
+        6: "transpose=clock", 7: "transpose=clock_flip", 8: "transpose=cclock",
+    ]
 
     private static func decode(_ path: String) throws -> (Frame, String) {
         let demuxer = try Demuxer(path: path)

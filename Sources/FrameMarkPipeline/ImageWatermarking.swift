@@ -17,6 +17,8 @@ public struct ImageWatermarking {
         public var width: Int
         public var height: Int
         public var format: StillImage.Format
+        /// The EXIF orientation turned upright before marking (the output is written upright).
+        public var appliedOrientation: Int?
         public var seconds: Double
     }
 
@@ -39,7 +41,8 @@ public struct ImageWatermarking {
         let marker = StillMarker(key: key, message: message, strength: strength)
         try image.withLuma { try marker.mark($0) }
         try image.write(to: output, format: format, quality: quality)
-        return Summary(width: image.width, height: image.height, format: format, seconds: Date().timeIntervalSince(start))
+        return Summary(width: image.width, height: image.height, format: format, appliedOrientation: image.appliedOrientation,
+                       seconds: Date().timeIntervalSince(start))
     }
 
     static func format(ofCodec codec: String) -> StillImage.Format? {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import FrameMarkCore
 import FrameMarkMedia
 import FrameMarkPipeline
@@ -52,9 +53,11 @@ struct Embed: ParsableCommand {
                 if json {
                     try printJSON(["file": input, "output": output, "message": payload.hex, "frames": 1, "width": summary.width, "height": summary.height,
                                    "strength": Double(strength), "format": summary.format.rawValue, "quality": quality, "tiles": true,
+                                   "orientation_applied": summary.appliedOrientation as Any? ?? NSNull(),
                                    "seconds": rounded(summary.seconds, 3)])
                 } else {
-                    print("\(output): marked a \(summary.width)x\(summary.height) image with message \(payload.hex) in \(String(format: "%.2f", summary.seconds)) s")
+                    print("\(output): marked a \(summary.width)x\(summary.height) image with message \(payload.hex) in \(String(format: "%.2f", summary.seconds)) s"
+                          + (summary.appliedOrientation.map { " (EXIF orientation \($0) turned upright)" } ?? ""))
                 }
                 return
             }

@@ -99,6 +99,25 @@ final class ImageWatermarkingTests: XCTestCase {
         XCTAssertEqual(try read(marked).message, Self.message)
     }
 
+    func testAPictureStoredSidewaysIsMarkedAsViewed() throws {
+        // A JPEG whose EXIF says "turn 90° clockwise to view" (orientation 6), written by hand.
+        let stored = try Self.images.ffmpeg(["-i", try XCTUnwrap(Self.source), "-vf", "scale=640:360", "-q:v", "3"], output: "stored.jpg")
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: stored)))
+        let tiff: [UInt8] = [0x4D, 0x4D, 0x00, 0x2A, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0]
+        let payload: [UInt8] = Array("Exif".utf8) + [0, 0] + tiff
+        bytes.insert(contentsOf: [0xFF, 0xE1, UInt8((payload.count + 2) >> 8), UInt8((payload.count + 2) & 0xFF)] + payload, at: 2)
+        let sideways = Self.images.path("sideways.jpg")
+        try Data(bytes).write(to: URL(fileURLWithPath: sideways))
+        let summary = try ImageWatermarking().run(input: sideways, output: Self.images.path("upright.png"), key: Self.key, message: Self.message)
+        XCTAssertEqual(summary.appliedOrientation, 6)
+        XCTAssertEqual(summary.width, 360)
+        XCTAssertEqual(summary.height, 640)
+        // As the ffmpeg command line shows it (it turns by the same tag).
+        let viewed = try Self.images.ffmpeg(["-i", sideways, "-frames:v", "1"], output: "viewed.png")
+        XCTAssertGreaterThan(try lumaPSNR(Self.images.path("upright.png"), viewed), 40)
+        XCTAssertEqual(try read(Self.images.path("upright.png")).message, Self.message)
+    }
+
     func testBadInputIsRefusedWithoutOutput() throws {
         let source = try XCTUnwrap(Self.source)
         let data = try Data(contentsOf: URL(fileURLWithPath: source))
