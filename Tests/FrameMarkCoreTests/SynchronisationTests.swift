@@ -127,3 +127,35 @@ extension TestPlane {
         return out
     }
 }
+
+extension SynchronisationTests {
+    /// The tabulated tile (separable cos/sin terms) is the template's own value at every sample.
+    func testTheTabulatedTileIsTheTemplate() throws {
+        let template = SyncTemplate(key: try WatermarkKey(string: "table"))
+        let samples = 2, n = Int(SyncTemplate.tilePeriod) * samples
+        let table = template.table(samples: samples)
+        XCTAssertEqual(table.count, n * n)
+        var rng = SeededRandom(3)
+        for _ in 0..<500 {
+            let u = Int(rng.next() % UInt64(n)), v = Int(rng.next() % UInt64(n))
+            XCTAssertEqual(Double(table[v * n + u]), template.value(Double(u) / Double(samples), Double(v) / Double(samples)), accuracy: 1e-5)
+        }
+    }
+
+    /// A reduced plane holds the rounded box means of the original's pixels.
+    func testAReducedPlaneIsTheBoxMean() {
+        let plane = TestPlane.smooth(width: 203, height: 97, seed: 9)
+        plane.withLuma { luma in
+            let reduced = ReducedPlane(luma, factor: 3)
+            XCTAssertEqual(reduced.plane.width, 67)
+            XCTAssertEqual(reduced.plane.height, 32)
+            for (x, y) in [(0, 0), (66, 31), (20, 17), (41, 5)] {
+                var sum = 0
+                for dy in 0..<3 { for dx in 0..<3 { sum += Int(luma.pixels[(y * 3 + dy) * luma.stride + x * 3 + dx]) } }
+                XCTAssertEqual(Int(reduced.plane.pixels[y * reduced.plane.stride + x]), (sum + 4) / 9, "(\(x), \(y))")
+            }
+        }
+        XCTAssertEqual(ReducedPlane.factor(height: 3000), 4)
+        XCTAssertEqual(ReducedPlane.factor(height: 1080), 1)
+    }
+}
