@@ -80,7 +80,10 @@ public final class MediaReader {
         while true {
             if !pending.isEmpty { return .frame(pending.removeFirst()) }
             if finished {
-                if framesDecoded == 0 { throw MediaError(path: path, "no video frames could be decoded") }
+                if framesDecoded == 0 {
+                    throw MediaError(path: path, StillImage.containers.contains(containerName)
+                                     ? "no picture could be decoded (truncated or damaged)" : "no video frames could be decoded")
+                }
                 return nil
             }
             if draining {

@@ -128,6 +128,9 @@ final class ImageWatermarkingTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("truncated.png"), "\(error)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        XCTAssertThrowsError(try WatermarkDetection(jobs: 2, quiet: true).run(input: truncated, key: Self.key)) { error in
+            XCTAssertTrue("\(error)".contains("truncated.png: no picture could be decoded"), "\(error)")
+        }
         XCTAssertThrowsError(try ImageWatermarking().run(input: source, output: source, key: Self.key, message: Self.message)) { error in
             XCTAssertTrue("\(error)".contains("overwrite the input"), "\(error)")
         }
