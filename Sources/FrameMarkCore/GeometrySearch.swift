@@ -53,19 +53,31 @@ public struct GeometrySearch: Sendable {
         return best
     }
 
-    /// The pilots' z-score at the best gain over `planes` under `geometry`.
-    func pilotScore(_ planes: [LumaPlane], _ geometry: CopyGeometry, region: (Double, Double, Double, Double)? = nil) -> Double {
-        var reader = TileReader(layout: layout, strength: strength)
+    /// The pilots' z-score at the best gain over `planes` under `geometry` (of `gains` only, when given).
+    func pilotScore(_ planes: [LumaPlane], _ geometry: CopyGeometry, region: (Double, Double, Double, Double)? = nil,
+                    gains: Range<Int>? = nil) -> Double {
+        pilotReading(planes, geometry, region: region, gains: gains).score
+    }
+
+    /// The pilots' z-score at the best gain, and that gain.
+    func pilotReading(_ planes: [LumaPlane], _ geometry: CopyGeometry, region: (Double, Double, Double, Double)? = nil,
+                      gains: Range<Int>? = nil) -> (score: Double, gain: Int) {
+        var reader = TileReader(layout: layout, strength: strength, gains: gains)
         for plane in planes { reader.add(plane, geometry: geometry, region: region) }
         let sums = reader.pilotSums()
-        guard let g = sums.indices.max(by: { sums[$0] < sums[$1] }) else { return 0 }
+        guard let g = sums.indices.max(by: { sums[$0] < sums[$1] }) else { return (0, 0) }
         let count = TileLayout.projectionCount
         var energy: Float = 0
         for j in layout.pilotProjections {
             energy += reader.real[g * count + j] * reader.real[g * count + j] + reader.imaginary[g * count + j] * reader.imaginary[g * count + j]
         }
-        return Double(sums[g]) / max(Double(energy / 2).squareRoot(), 1e-9)
+        return (Double(sums[g]) / max(Double(energy / 2).squareRoot(), 1e-9), g)
     }
+
+    /// Gains either side of the one found that the climb reads: the copy's contrast does not
+    /// change as the geometry moves by a fraction of a pixel, and the window (±12%) spares
+    /// nine tenths of the phasors.
+    static let climbGainWindow = 8
 
     /// A coordinate climb on the pilots' score over the tile's position (reference pixels) and the
     /// four entries of the linear map (as a correction `I + E` applied in the copy, so that scale,
@@ -79,7 +91,12 @@ public struct GeometrySearch: Sendable {
             return CopyGeometry(linear: linear, offsetX: offset.x, offsetY: offset.y)
         }
         var q = [shift.x, shift.y, 0, 0, 0, 0]
-        var best = pilotScore(planes, geometry(q))
+        let first = pilotReading(planes, geometry(q))
+        var best = first.score
+        let window = (first.gain - Self.climbGainWindow)..<(first.gain + Self.climbGainWindow + 1)
+        func pilotScore(_ planes: [LumaPlane], _ geometry: CopyGeometry) -> Double {
+            self.pilotScore(planes, geometry, gains: window)
+        }
         // The pilots read only where the cells are a fraction of a pixel from where the embedder
         // had them (half a pixel off halves the score), so the climb alternates a grid over the
         // shift with a coordinate climb over everything, each finer than the last.
@@ -114,7 +131,7 @@ public struct GeometrySearch: Sendable {
                 steps = steps.map { $0 / 2 }
             }
         }
-        if let g = registered(planes, geometry(q)) {
+        if let g = registered(planes, geometry(q), gains: window) {
             // Back into the climb's parameters: the correction is `g.linear · start.linear⁻¹`. Kept
             // only when the whole copy reads better there (a quadrant with too little picture can
             // report a wrong shift).
@@ -136,7 +153,7 @@ public struct GeometrySearch: Sendable {
     /// affine correction that moves the quadrants' centres by their shifts is fitted. A linear map
     /// a fraction of a percent off leaves each part of the copy a pixel or two off in its own
     /// direction, beyond what a climb on the whole copy finds.
-    func registered(_ planes: [LumaPlane], _ geometry: CopyGeometry) -> CopyGeometry? {
+    func registered(_ planes: [LumaPlane], _ geometry: CopyGeometry, gains: Range<Int>? = nil) -> CopyGeometry? {
         guard let first = planes.first else { return nil }
         let w = Double(first.width), h = Double(first.height)
         var points: [(x: Double, y: Double, dx: Double, dy: Double, weight: Double)] = []
@@ -148,7 +165,7 @@ public struct GeometrySearch: Sendable {
                     var g = geometry
                     g.offsetX += dx
                     g.offsetY += dy
-                    let s = pilotScore(Array(planes.prefix(3)), g, region: region)
+                    let s = pilotScore(Array(planes.prefix(3)), g, region: region, gains: gains)
                     if s > best.score { best = (s, dx, dy) }
                 }
             }

@@ -19,9 +19,13 @@ package struct TileReader {
     /// Readings added to each tile projection.
     package private(set) var terms: [Int]
     package private(set) var frames = 0
+    /// The gains read (indices into `gains`): all of them, or a window around a gain already
+    /// found, when only the geometry is being adjusted.
+    let gainRange: Range<Int>
 
-    package init(layout: TileLayout, strength: Float = 1) {
+    package init(layout: TileLayout, strength: Float = 1, gains: Range<Int>? = nil) {
         self.layout = layout
+        gainRange = gains.map { $0.clamped(to: Self.gains.indices) } ?? Self.gains.indices
         step = TileEmbedder.baseStep * strength
         let count = Self.gains.count * TileLayout.projectionCount
         real = [Float](repeating: 0, count: count)
@@ -144,8 +148,8 @@ package struct TileReader {
 
     package mutating func add(_ readings: [(tile: Int, value: Float)]) {
         let count = TileLayout.projectionCount
-        for (gi, gain) in Self.gains.enumerated() {
-            let base = gi * count
+        for gi in gainRange {
+            let gain = Self.gains[gi], base = gi * count
             for (j, p) in readings {
                 let phase = 2 * Float.pi * (gain * p / step - layout.dither[j])
                 real[base + j] += cos(phase)
@@ -156,10 +160,11 @@ package struct TileReader {
         frames += 1
     }
 
-    /// The pilots' sum against their bits, per gain: Σ Re(zⱼ · (−1)^bitⱼ).
+    /// The pilots' sum against their bits, per gain: Σ Re(zⱼ · (−1)^bitⱼ) (−∞ outside `gainRange`).
     func pilotSums() -> [Float] {
         let count = TileLayout.projectionCount
         return Self.gains.indices.map { gi in
+            guard gainRange.contains(gi) else { return -.infinity }
             var s: Float = 0
             for (k, j) in layout.pilotProjections.enumerated() {
                 s += layout.pilotBits[k] == 0 ? real[gi * count + j] : -real[gi * count + j]
