@@ -90,14 +90,20 @@ public enum AttackCatalogue {
 
     /// The attacks named in a comma-separated list ("all" for every one).
     public static func select(_ list: String) throws -> [Attack] {
-        if list == "all" { return all }
-        return try list.split(separator: ",").map { name in
-            let n = name.trimmingCharacters(in: .whitespaces)
-            guard let attack = all.first(where: { $0.name == n }) else {
-                throw MediaError("unknown attack '\(n)' (framemark survive --attacks list shows them)")
-            }
-            return attack
+        try selectNamed(list, from: all, name: \.name, kind: "attack")
+    }
+}
+
+/// The entries of `all` named in a comma-separated `list` ("all": every one), in the list's
+/// order; an unknown name is an error that says where the names are listed.
+func selectNamed<T>(_ list: String, from all: [T], name: (T) -> String, kind: String) throws -> [T] {
+    if list == "all" { return all }
+    return try list.split(separator: ",").map { entry in
+        let n = entry.trimmingCharacters(in: .whitespaces)
+        guard let found = all.first(where: { name($0) == n }) else {
+            throw MediaError("unknown \(kind) '\(n)' (framemark survive --attacks list shows them)")
         }
+        return found
     }
 }
 

@@ -63,13 +63,6 @@ public enum ImageAttackCatalogue {
 
     /// The attacks named in a comma-separated `list` ("all": every one).
     public static func select(_ list: String) throws -> [ImageAttack] {
-        if list == "all" { return all }
-        return try list.split(separator: ",").map { name in
-            let n = name.trimmingCharacters(in: .whitespaces)
-            guard let attack = all.first(where: { $0.name == n }) else {
-                throw MediaError("unknown image attack '\(n)' (framemark survive --attacks list shows them)")
-            }
-            return attack
-        }
+        try selectNamed(list, from: all, name: \.name, kind: "image attack")
     }
 }
