@@ -3,6 +3,16 @@ import FrameMarkForensics
 import FrameMarkMedia
 import Foundation
 
+extension GeometryDetection {
+    /// What `detect` and `survive` report when the frame layer read no message (`verdict`): the
+    /// geometry layer's verdict if it reads the copy, else nil (the frame layer's verdict stands).
+    public static func fallback(after verdict: ClipVerdict, input: String, key: WatermarkKey) throws -> Verdict? {
+        guard !verdict.detected || verdict.message == nil else { return nil }
+        guard let found = try GeometryDetection().run(input: input, key: key), found.detected else { return nil }
+        return found
+    }
+}
+
 extension GeometryDetection.Verdict {
     /// The clip's stretches: frames whose own pilots read are intact, the rest unverifiable (one
     /// geometry is read per clip, so a frame that does not read there says nothing either way).

@@ -36,7 +36,7 @@ public struct ImageSurvivalSuite {
             defer { try? FileManager.default.removeItem(atPath: copy) }
             let verdict = try WatermarkDetection(jobs: 2, quiet: true).run(input: copy, key: key).verdict
             var detected = verdict.detected, read = verdict.message, log10p = verdict.log10PValue
-            if !detected || read == nil, let g = try GeometryDetection().run(input: copy, key: key), g.detected {
+            if let g = try GeometryDetection.fallback(after: verdict, input: copy, key: key) {
                 detected = true
                 read = g.message
                 log10p = g.log10PValue

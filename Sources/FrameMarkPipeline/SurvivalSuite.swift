@@ -118,8 +118,7 @@ public struct SurvivalSuite {
                     let attacked = folder.appendingPathComponent("attack-\(index).mkv").path
                     try AttackRenderer.render(attack.recipe(video), input: markedPath, output: attacked)
                     let verdict = try WatermarkDetection(jobs: 1, quiet: true).run(input: attacked, key: key).verdict
-                    if !verdict.detected || verdict.message == nil,
-                       let g = try GeometryDetection().run(input: attacked, key: key), g.detected {
+                    if let g = try GeometryDetection.fallback(after: verdict, input: attacked, key: key) {
                         try? FileManager.default.removeItem(atPath: attacked)
                         return AttackResult(name: attack.name, detected: true, message: g.message, messageOK: g.message == message,
                                             frameDetectionRate: Double(g.frames.filter(\.detected).count) / Double(max(1, g.frames.count)),

@@ -32,7 +32,7 @@ struct Detect: ParsableCommand {
             let v = report.verdict
             // A copy whose frame was cropped, reframed or turned reads nothing on the frame's own
             // grid: the geometry layer is looked for then (marks made with `embed --tiles`).
-            if !v.detected || v.message == nil, let g = try GeometryDetection().run(input: input, key: key), g.detected {
+            if let g = try GeometryDetection.fallback(after: v, input: input, key: key) {
                 if json {
                     try printJSON(GeometryJSON.object(g, file: input, seconds: report.seconds))
                 } else {
