@@ -5,9 +5,10 @@ import Foundation
 /// can be painted on, and written back through the same codecs.
 ///
 /// Pictures with an 8-bit luma plane (a JPEG's YUV, a greyscale PNG) are marked on that plane.
-/// Everything else (RGB, palettes, 16-bit, alpha) is converted once to 8-bit RGB or RGBA, and the
-/// mark, decided on the luma the detector will see, is added equally to the three colour channels:
-/// the picture's colours are otherwise untouched and an alpha channel is kept as it was.
+/// Everything else is held as packed RGB or RGBA — 16 bits a sample when the file had more than 8
+/// (a 16-bit PNG stays 16-bit), else 8 — or as 16-bit grey, and the mark, decided on the luma the
+/// detector will see, is added equally to the three colour channels: the picture's colours are
+/// otherwise untouched and an alpha channel is kept as it was.
 public final class StillImage {
     public let path: String
     /// The decoder that read it ("png", "mjpeg", "webp").
@@ -17,7 +18,41 @@ public final class StillImage {
     /// The pixel format the file decoded to.
     public let sourcePixelFormat: String
     var frame: Frame
-    private var packedChannels: Int?
+    /// How the samples lie when the picture is not marked on a luma plane of its own.
+    private var packed: PackedLayout?
+
+    /// Interleaved samples: RGB(A) or grey, 8 or 16 bits (big-endian, as FFmpeg's PNG decoder gives them).
+    struct PackedLayout {
+        var channels: Int
+        var wide: Bool
+        var hasAlpha: Bool { channels == 4 }
+
+        init?(_ format: Int32) {
+            switch format {
+            case AV_PIX_FMT_RGB24.rawValue: (channels, wide) = (3, false)
+            case AV_PIX_FMT_RGBA.rawValue: (channels, wide) = (4, false)
+            case AV_PIX_FMT_RGB48BE.rawValue: (channels, wide) = (3, true)
+            case AV_PIX_FMT_RGBA64BE.rawValue: (channels, wide) = (4, true)
+            case AV_PIX_FMT_GRAY16BE.rawValue: (channels, wide) = (1, true)
+            default: return nil
+            }
+        }
+
+        /// The packed format a picture of another format is converted to: 16-bit when any of
+        /// its components has more than 8 bits, with alpha when it has alpha (never for a JPEG,
+        /// whose fourth component is a CMYK picture's K, already applied by the decoder).
+        static func target(for format: Int32, codecName: String) -> AVPixelFormat {
+            guard let descriptor = av_pix_fmt_desc_get(AVPixelFormat(format)) else { return AV_PIX_FMT_RGB24 }
+            let alpha = descriptor.pointee.flags & UInt64(AV_PIX_FMT_FLAG_ALPHA) != 0 && codecName != "mjpeg"
+            let wide = descriptor.pointee.comp.0.depth > 8
+            switch (wide, alpha) {
+            case (true, true): return AV_PIX_FMT_RGBA64BE
+            case (true, false): return AV_PIX_FMT_RGB48BE
+            case (false, true): return AV_PIX_FMT_RGBA
+            case (false, false): return AV_PIX_FMT_RGB24
+            }
+        }
+    }
 
     /// Image files by their extension: what `write` can produce.
     public enum Format: String, CaseIterable, Sendable {
@@ -63,7 +98,7 @@ public final class StillImage {
               let filter = Self.uprighting[value] else { return }
         let upright = try filtered(filter)
         frame = upright.frame
-        packedChannels = upright.packedChannels
+        packed = upright.packed
         av_dict_set(&frame.pointer.pointee.metadata, "Orientation", nil, 0)
         appliedOrientation = value
     }
@@ -108,7 +143,7 @@ public final class StillImage {
     }
 
     /// Holds `decoded` in a form the mark can be painted on: as it is when its first plane is
-    /// 8-bit luma, else converted to 8-bit RGB or RGBA.
+    /// 8-bit luma or it is already packed, else converted to packed RGB or RGBA of its depth.
     init(_ decoded: Frame, path: String, codecName: String) throws {
         self.path = path
         self.codecName = codecName
@@ -116,13 +151,13 @@ public final class StillImage {
         let format = decoded.pointer.pointee.format
         if Self.lumaFormats.contains(format) {
             frame = decoded
-        } else if format == AV_PIX_FMT_RGB24.rawValue || format == AV_PIX_FMT_RGBA.rawValue {
+        } else if let layout = PackedLayout(format) {
             frame = decoded
-            packedChannels = format == AV_PIX_FMT_RGBA.rawValue ? 4 : 3
+            packed = layout
         } else {
-            let alpha = (av_pix_fmt_desc_get(AVPixelFormat(format))?.pointee.flags ?? 0) & UInt64(AV_PIX_FMT_FLAG_ALPHA) != 0
-            frame = try Self.convert(decoded, to: alpha ? AV_PIX_FMT_RGBA : AV_PIX_FMT_RGB24, path: path)
-            packedChannels = alpha ? 4 : 3
+            let target = PackedLayout.target(for: format, codecName: codecName)
+            frame = try Self.convert(decoded, to: target, path: path)
+            packed = PackedLayout(target.rawValue)
         }
         try frame.makeWritable()
     }
@@ -153,37 +188,18 @@ public final class StillImage {
     /// `body` gets the plane's buffer (rows `stride` bytes apart, `width` × `height` samples) and its stride.
     public func withLumaPlane<R>(_ body: (UnsafeMutableBufferPointer<UInt8>, Int) throws -> R) rethrows -> R {
         let f = frame.pointer
-        guard let channels = packedChannels else {
+        guard let packed else {
             let stride = Int(fm_frame_linesize(f, 0))
             let buffer = UnsafeMutableBufferPointer(start: fm_frame_data(f, 0), count: stride * (height - 1) + width)
             return try body(buffer, stride)
         }
-        let w = width, h = height, stride = Int(fm_frame_linesize(f, 0))
-        let rgb = fm_frame_data(f, 0)!
-        // Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255, in 1/65536ths.
-        @inline(__always) func luma(_ p: UnsafeMutablePointer<UInt8>) -> UInt8 {
-            let r: Int = 16829 * Int(p[0]), g: Int = 33039 * Int(p[1]), b: Int = 6416 * Int(p[2])
-            return UInt8((1_081_344 + r + g + b) >> 16)
-        }
+        let samples = PackedSamples(frame: f, layout: packed, width: width, height: height)
         // One byte a pixel beside the picture: the luma before the change is computed again
         // from the untouched colours when the change is written back.
-        var plane = [UInt8](repeating: 0, count: w * h)
-        for y in 0..<h {
-            let row = rgb + y * stride
-            for x in 0..<w { plane[y * w + x] = luma(row + x * channels) }
-        }
-        let result = try plane.withUnsafeMutableBufferPointer { try body($0, w) }
-        // A change of d levels of studio-range luma is 255/219 · d levels of each colour.
-        for y in 0..<h {
-            let row = rgb + y * stride
-            for x in 0..<w {
-                let p = row + x * channels
-                let d = (Int(plane[y * w + x]) - Int(luma(p))) * 255
-                guard d != 0 else { continue }
-                let change = d >= 0 ? (d + 109) / 219 : -((-d + 109) / 219)
-                for c in 0..<3 { p[c] = UInt8(clamping: Int(p[c]) + change) }
-            }
-        }
+        var plane = [UInt8](repeating: 0, count: width * height)
+        samples.readLuma(into: &plane)
+        let result = try plane.withUnsafeMutableBufferPointer { try body($0, width) }
+        samples.addChange(from: plane)
         return result
     }
 
@@ -205,17 +221,18 @@ public final class StillImage {
 
     /// The encoded file's bytes: the encoder's one packet is the whole file for these codecs.
     func encode(format: Format, quality: Int) throws -> [UInt8] {
-        let hasAlpha = packedChannels == 4 || frame.pointer.pointee.format == AV_PIX_FMT_YUVA420P.rawValue
+        let hasAlpha = packed?.hasAlpha == true || frame.pointer.pointee.format == AV_PIX_FMT_YUVA420P.rawValue
         let (codec, pixelFormat): (String, AVPixelFormat)
         switch format {
         case .png:
             codec = "png"
-            pixelFormat = frame.pointer.pointee.format == AV_PIX_FMT_GRAY8.rawValue ? AV_PIX_FMT_GRAY8 : hasAlpha ? AV_PIX_FMT_RGBA : AV_PIX_FMT_RGB24
+            let f = frame.pointer.pointee.format
+            pixelFormat = f == AV_PIX_FMT_GRAY8.rawValue || packed?.wide == true ? AVPixelFormat(f) : hasAlpha ? AV_PIX_FMT_RGBA : AV_PIX_FMT_RGB24
         case .jpeg:
             codec = "mjpeg"
             // JPEG has no alpha channel; keep the source's chroma when it was a JPEG's.
             let f = frame.pointer.pointee.format
-            pixelFormat = f == AV_PIX_FMT_YUVJ444P.rawValue || f == AV_PIX_FMT_YUV444P.rawValue || packedChannels != nil ? AV_PIX_FMT_YUVJ444P
+            pixelFormat = f == AV_PIX_FMT_YUVJ444P.rawValue || f == AV_PIX_FMT_YUV444P.rawValue || packed != nil ? AV_PIX_FMT_YUVJ444P
                 : f == AV_PIX_FMT_YUVJ422P.rawValue || f == AV_PIX_FMT_YUV422P.rawValue ? AV_PIX_FMT_YUVJ422P : AV_PIX_FMT_YUVJ420P
         case .webp:
             codec = "libwebp"

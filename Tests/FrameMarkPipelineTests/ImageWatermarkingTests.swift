@@ -7,8 +7,9 @@ import XCTest
 /// Still images through FFmpeg's own image codecs: a 1280 × 720 picture made from the bundled
 /// sample's first frame (and an RGBA one with a drawn alpha channel) is marked into PNG, JPEG and
 /// WebP, checked with ffprobe and ffmpeg as oracles, and read back; copies recompressed, turned
-/// and inverted with the ffmpeg command line read the exact message; unmarked pictures and a
-/// wrong key read nothing; bad input is refused with one clear error and no output.
+/// and inverted with the ffmpeg command line read the exact message; 16-bit PNGs stay 16-bit,
+/// EXIF-turned and CMYK JPEGs are marked as viewed; unmarked pictures and a wrong key read
+/// nothing; bad input is refused with one clear error and no output.
 final class ImageWatermarkingTests: XCTestCase {
     static let message = Message(0x00C0_FFEE_1234_5678)
     static let key = try! WatermarkKey(string: "image-key")
@@ -99,23 +100,62 @@ final class ImageWatermarkingTests: XCTestCase {
         XCTAssertEqual(try read(marked).message, Self.message)
     }
 
-    func testAPictureStoredSidewaysIsMarkedAsViewed() throws {
-        // A JPEG whose EXIF says "turn 90° clockwise to view" (orientation 6), written by hand.
+    func testPicturesStoredTurnedOrMirroredAreMarkedAsViewed() throws {
+        // JPEGs whose EXIF orientation says how to turn or mirror them to view, written by hand.
         let stored = try Self.images.ffmpeg(["-i", try XCTUnwrap(Self.source), "-vf", "scale=640:360", "-q:v", "3"], output: "stored.jpg")
-        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: stored)))
-        let tiff: [UInt8] = [0x4D, 0x4D, 0x00, 0x2A, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0]
-        let payload: [UInt8] = Array("Exif".utf8) + [0, 0] + tiff
-        bytes.insert(contentsOf: [0xFF, 0xE1, UInt8((payload.count + 2) >> 8), UInt8((payload.count + 2) & 0xFF)] + payload, at: 2)
-        let sideways = Self.images.path("sideways.jpg")
-        try Data(bytes).write(to: URL(fileURLWithPath: sideways))
-        let summary = try ImageWatermarking().run(input: sideways, output: Self.images.path("upright.png"), key: Self.key, message: Self.message)
-        XCTAssertEqual(summary.appliedOrientation, 6)
-        XCTAssertEqual(summary.width, 360)
-        XCTAssertEqual(summary.height, 640)
-        // As the ffmpeg command line shows it (it turns by the same tag).
-        let viewed = try Self.images.ffmpeg(["-i", sideways, "-frames:v", "1"], output: "viewed.png")
-        XCTAssertGreaterThan(try lumaPSNR(Self.images.path("upright.png"), viewed), 40)
-        XCTAssertEqual(try read(Self.images.path("upright.png")).message, Self.message)
+        let plain = [UInt8](try Data(contentsOf: URL(fileURLWithPath: stored)))
+        for orientation: UInt8 in [2, 3, 5, 6, 8] {
+            var bytes = plain
+            let tiff: [UInt8] = [0x4D, 0x4D, 0x00, 0x2A, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0, 0, 0, 0, 0]
+            let payload: [UInt8] = Array("Exif".utf8) + [0, 0] + tiff
+            bytes.insert(contentsOf: [0xFF, 0xE1, UInt8((payload.count + 2) >> 8), UInt8((payload.count + 2) & 0xFF)] + payload, at: 2)
+            let turned = Self.images.path("orientation-\(orientation).jpg")
+            try Data(bytes).write(to: URL(fileURLWithPath: turned))
+            let upright = Self.images.path("upright-\(orientation).png")
+            let summary = try ImageWatermarking().run(input: turned, output: upright, key: Self.key, message: Self.message)
+            XCTAssertEqual(summary.appliedOrientation, Int(orientation))
+            let sideways = orientation >= 5
+            XCTAssertEqual(summary.width, sideways ? 360 : 640, "orientation \(orientation)")
+            XCTAssertEqual(summary.height, sideways ? 640 : 360, "orientation \(orientation)")
+            // As the ffmpeg command line shows it: it turns by the same tag (it does not mirror, so
+            // the mirrored ones are checked against ffmpeg's own mirror of the stored picture).
+            let view = orientation == 2 ? ["-vf", "hflip"] : orientation == 5 ? ["-vf", "transpose=cclock_flip"] : []
+            let viewed = try Self.images.ffmpeg(["-i", orientation == 2 || orientation == 5 ? stored : turned] + view + ["-frames:v", "1"],
+                                                output: "viewed-\(orientation).png")
+            XCTAssertGreaterThan(try lumaPSNR(upright, viewed), 40, "orientation \(orientation)")
+            XCTAssertEqual(try read(upright).message, Self.message, "orientation \(orientation)")
+        }
+    }
+
+    func testSixteenBitPicturesStaySixteenBit() throws {
+        let source = try XCTUnwrap(Self.source)
+        for format in ["rgb48be", "rgba64be", "gray16be"] {
+            let deep = try Self.images.ffmpeg(["-i", source, "-vf", "format=\(format)"], output: "\(format).png")
+            let marked = try mark(deep, "\(format)-marked.png")
+            XCTAssertEqual(try Oracle.videoStreamEntry(marked, "pix_fmt"), format)
+            XCTAssertGreaterThanOrEqual(try lumaPSNR(marked, deep), 42, format)
+            XCTAssertEqual(try read(marked).message, Self.message, format)
+        }
+        // Into an 8-bit format when the extension asks for one.
+        let jpeg = try mark(Self.images.path("rgb48be.png"), "from-16-bit.jpg")
+        XCTAssertEqual(try read(jpeg).message, Self.message)
+    }
+
+    func testACMYKJPEGIsMarkedAsTheRGBPictureFFmpegShows() throws {
+        // Flat 8 × 8 blocks of seeded random ink: a picture with detail for the mark.
+        let bytes = CMYKJPEG.bytes(width: 320, height: 192) { c, bx, by in
+            var z = UInt64(c * 1_000_003 + bx * 1009 + by) &* 0x9E37_79B9_7F4A_7C15
+            z = (z ^ (z >> 31)) &* 0xBF58_476D_1CE4_E5B9
+            return UInt8(40 + (z >> 33) % 211)
+        }
+        let cmyk = Self.images.path("cmyk.jpg")
+        try Data(bytes).write(to: URL(fileURLWithPath: cmyk))
+        XCTAssertEqual(try Oracle.videoStreamEntry(cmyk, "pix_fmt"), "gbrap", "FFmpeg reads the handmade file as CMYK")
+        let marked = try mark(cmyk, "cmyk-marked.png")
+        XCTAssertEqual(try Oracle.videoStreamEntry(marked, "pix_fmt"), "rgb24", "a JPEG's fourth component is ink, not alpha")
+        let shown = try Self.images.ffmpeg(["-i", cmyk, "-pix_fmt", "rgb24", "-frames:v", "1"], output: "cmyk-shown.png")
+        XCTAssertGreaterThanOrEqual(try lumaPSNR(marked, shown), 40)
+        XCTAssertEqual(try read(marked).message, Self.message)
     }
 
     func testBadInputIsRefusedWithoutOutput() throws {
