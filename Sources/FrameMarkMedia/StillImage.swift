@@ -204,13 +204,26 @@ public final class StillImage {
     }
 
     /// Writes the picture to `path` in `format` (`quality` 1–100 for JPEG and WebP), whole or not
-    /// at all: a temporary file beside it, then renamed.
+    /// at all: a temporary file beside it, then renamed. When the encoder takes another pixel
+    /// format, the picture is converted in place and the old one let go, so that a large picture
+    /// is never held twice beside the encoder's output: a later write starts from the converted one.
     public func write(to path: String, format: Format, quality: Int = 92) throws {
         guard (1...100).contains(quality) else { throw MediaError("quality \(quality) is outside 1…100") }
-        let bytes = try encode(format: format, quality: quality)
         let temporary = path + ".part-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
+        guard FileManager.default.createFile(atPath: temporary, contents: nil),
+              let file = FileHandle(forWritingAtPath: temporary) else {
             throw MediaError(path: path, "cannot write the picture (\(String(cString: strerror(errno))))")
+        }
+        do {
+            defer { try? file.close() }
+            try encode(format: format, quality: quality) { bytes in
+                do { try file.write(contentsOf: bytes) } catch {
+                    throw MediaError(path: path, "cannot write the picture (\(error.localizedDescription))")
+                }
+            }
+        } catch {
+            unlink(temporary)
+            throw error
         }
         guard rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
@@ -219,8 +232,9 @@ public final class StillImage {
         }
     }
 
-    /// The encoded file's bytes: the encoder's one packet is the whole file for these codecs.
-    func encode(format: Format, quality: Int) throws -> [UInt8] {
+    /// Encodes the picture and hands the encoder's packets (for these codecs one packet, the whole
+    /// file) to `output` as they come, without a copy.
+    func encode(format: Format, quality: Int, to output: (Data) throws -> Void) throws {
         let hasAlpha = packed?.hasAlpha == true || frame.pointer.pointee.format == AV_PIX_FMT_YUVA420P.rawValue
         let (codec, pixelFormat): (String, AVPixelFormat)
         switch format {
@@ -238,7 +252,11 @@ public final class StillImage {
             codec = "libwebp"
             pixelFormat = hasAlpha ? AV_PIX_FMT_YUVA420P : AV_PIX_FMT_YUV420P
         }
-        let picture = frame.pointer.pointee.format == pixelFormat.rawValue ? frame : try Self.convert(frame, to: pixelFormat, path: path)
+        if frame.pointer.pointee.format != pixelFormat.rawValue {
+            frame = try Self.convert(frame, to: pixelFormat, path: path)
+            packed = PackedLayout(pixelFormat.rawValue)
+        }
+        let picture = frame
         guard let encoder = avcodec_find_encoder_by_name(codec) else { throw MediaError("this FFmpeg has no \(codec) encoder") }
         guard var ctx = avcodec_alloc_context3(encoder) else { throw MediaError("out of memory") }
         defer { var c: UnsafeMutablePointer<AVCodecContext>? = ctx; avcodec_free_context(&c) }
@@ -262,14 +280,16 @@ public final class StillImage {
         try check(avcodec_send_frame(ctx, picture.pointer), "encoding the picture")
         try check(avcodec_send_frame(ctx, nil), "encoding the picture")
         let packet = Packet()
-        var bytes: [UInt8] = []
+        var produced = 0
         while avcodec_receive_packet(ctx, packet.pointer) == 0 {
-            bytes += UnsafeBufferPointer(start: packet.pointer.pointee.data, count: Int(packet.pointer.pointee.size))
-            packet.unref()
+            defer { packet.unref() }
+            let size = Int(packet.pointer.pointee.size)
+            guard size > 0, let data = packet.pointer.pointee.data else { continue }
+            try output(Data(bytesNoCopy: data, count: size, deallocator: .none))
+            produced += size
         }
-        guard !bytes.isEmpty else { throw MediaError("the \(codec) encoder produced nothing") }
+        guard produced > 0 else { throw MediaError("the \(codec) encoder produced nothing") }
         _ = ctx
-        return bytes
     }
 
     /// FFmpeg's JPEG quantiser scale for a libjpeg-style quality: 100 → 1, 92 → 2, 75 → 6,
