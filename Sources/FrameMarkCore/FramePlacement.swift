@@ -48,16 +48,20 @@ public struct FramePlacement: Sendable {
             .map { geometry.referencePoint($0.0, $0.1) }
         let minX = corners.map(\.x).min()!, maxX = corners.map(\.x).max()!, minY = corners.map(\.y).min()!, maxY = corners.map(\.y).max()!
         let tile = SyncTemplate.tilePeriod, height = Double(TileLayout.gridRows) * TileLayout.cellReferencePixels
-        var best: FramePlacement?
+        var tried: [FramePlacement] = []
         for columns in Set(aspects.map { TileLayout.gridColumns(width: Int(($0 * 720).rounded()), height: 720) }).sorted() {
             let width = Double(columns) * TileLayout.cellReferencePixels
             for ty in Int((-maxY / tile).rounded(.up))...Int(((height - minY) / tile).rounded(.down)) {
                 for tx in Int((-maxX / tile).rounded(.up))...Int(((width - minX) / tile).rounded(.down)) {
-                    let placement = FramePlacement(columns: columns, tilesX: tx, tilesY: ty, score: 0)
-                    guard let z = known.score(planes.map { placement.frameGrid($0, geometry: geometry) }) else { continue }
-                    if z > best?.score ?? -.infinity { best = FramePlacement(columns: columns, tilesX: tx, tilesY: ty, score: z) }
+                    tried.append(FramePlacement(columns: columns, tilesX: tx, tilesY: ty, score: 0))
                 }
             }
+        }
+        let scores = parallelMap(tried.count) { i in known.score(planes.map { tried[i].frameGrid($0, geometry: geometry) }) }
+        var best: FramePlacement?
+        for (placement, z) in zip(tried, scores) {
+            guard let z, z > best?.score ?? -.infinity else { continue }
+            best = FramePlacement(columns: placement.columns, tilesX: placement.tilesX, tilesY: placement.tilesY, score: z)
         }
         guard let best, best.score >= leastScore else { return nil }
         return best

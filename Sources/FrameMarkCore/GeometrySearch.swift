@@ -35,15 +35,21 @@ public struct GeometrySearch: Sendable {
         var judgedCandidates: [(score: Double, template: Double, geometry: CopyGeometry)] = []
         // A constellation no stronger than a picture's own texture makes (unmarked frames score up
         // to about 5.8 in the copies measured) is not worth the pilots' time.
-        for candidate in search.candidates(planes) where candidate.score >= Self.leastTemplateScore {
-            guard let aligned = alignment.align(whitened, linear: candidate.linear) else { continue }
-            let score = pilotScore(judged, aligned.geometry)
-            judgedCandidates.append((score, candidate.score, aligned.geometry))
+        let strong = search.candidates(planes).filter { $0.score >= Self.leastTemplateScore }
+        let judgements = parallelMap(strong.count) { i -> (score: Double, template: Double, geometry: CopyGeometry)? in
+            guard let aligned = alignment.align(whitened, linear: strong[i].linear) else { return nil }
+            return (pilotScore(judged, aligned.geometry), strong[i].score, aligned.geometry)
         }
+        judgedCandidates = judgements.compactMap { $0 }
         // The template's estimate is within a pixel or so; the pilots need a fraction of one, so
         // the two candidates they like best are refined before they are compared.
         var best: Found?
+        var refined: [CopyGeometry] = []
         for c in judgedCandidates.sorted(by: { $0.score > $1.score }).prefix(2) where c.score > 1.5 {
+            // The constellation of one geometry can be found twice (in two bands, or a half
+            // turn apart in a flipped orientation): the tile lies the same, so once is enough.
+            guard !refined.contains(where: { Self.sameTiling($0, c.geometry) }) else { continue }
+            refined.append(c.geometry)
             let refined = refine(Array(planes.prefix(5)), from: c.geometry)
             if refined.score > best?.pilotScore ?? -.infinity {
                 best = Found(geometry: refined.geometry, pilotScore: refined.score, templateScore: c.template)
@@ -51,6 +57,17 @@ public struct GeometrySearch: Sendable {
         }
         guard let best, best.pilotScore > 4 else { return nil }
         return best
+    }
+
+    /// Whether two geometries lay the tile alike: linear maps within half a percent, origins a
+    /// whole number of tiles apart to within a reference pixel and a half.
+    static func sameTiling(_ a: CopyGeometry, _ b: CopyGeometry) -> Bool {
+        let l = a.linear, m = b.linear
+        let size = abs(l.a) + abs(l.b) + abs(l.c) + abs(l.d)
+        guard abs(l.a - m.a) + abs(l.b - m.b) + abs(l.c - m.c) + abs(l.d - m.d) <= 0.005 * size else { return false }
+        let origin = a.referencePoint(b.offsetX, b.offsetY), period = SyncTemplate.tilePeriod
+        let rx = origin.x - (origin.x / period).rounded() * period, ry = origin.y - (origin.y / period).rounded() * period
+        return rx * rx + ry * ry <= 1.5 * 1.5
     }
 
     /// The pilots' z-score at the best gain over `planes` under `geometry` (of `gains` only, when given).
@@ -102,15 +119,17 @@ public struct GeometrySearch: Sendable {
         // shift with a coordinate climb over everything, each finer than the last.
         func grid(radius: Double, step: Double) {
             let origin = q
+            var points: [[Double]] = []
             for dy in stride(from: -radius, through: radius, by: step) {
                 for dx in stride(from: -radius, through: radius, by: step) where dx != 0 || dy != 0 {
                     var t = origin
                     t[0] += dx
                     t[1] += dy
-                    let s = pilotScore(planes, geometry(t))
-                    if s > best { best = s; q = t }
+                    points.append(t)
                 }
             }
+            let scores = parallelMap(points.count) { pilotScore(planes, geometry(points[$0])) }
+            for (t, s) in zip(points, scores) where s > best { best = s; q = t }
         }
         func climb(_ start: [Double], halvings: Int) {
             var steps = start
@@ -120,12 +139,11 @@ public struct GeometrySearch: Sendable {
                     improved = false
                     rounds += 1
                     for d in q.indices {
-                        for sign in [1.0, -1.0] {
-                            var t = q
-                            t[d] += sign * steps[d]
-                            let s = pilotScore(planes, geometry(t))
-                            if s > best { best = s; q = t; improved = true }
-                        }
+                        // Both directions at once: when the first is taken, the second would be
+                        // tried from there and land back where the climb was, which is no better.
+                        let tries = [1.0, -1.0].map { sign in var t = q; t[d] += sign * steps[d]; return t }
+                        let scores = parallelMap(2) { pilotScore(planes, geometry(tries[$0])) }
+                        if let i = scores.indices.first(where: { scores[$0] > best }) { best = scores[i]; q = tries[i]; improved = true }
                     }
                 }
                 steps = steps.map { $0 / 2 }
@@ -157,17 +175,20 @@ public struct GeometrySearch: Sendable {
         guard let first = planes.first else { return nil }
         let w = Double(first.width), h = Double(first.height)
         var points: [(x: Double, y: Double, dx: Double, dy: Double, weight: Double)] = []
-        for (qx, qy) in [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)] {
-            let region = (qx * w / 2, qy * h / 2, (qx + 1) * w / 2, (qy + 1) * h / 2)
+        let quadrants = [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)]
+        let shifts = stride(from: -2.0, through: 2.0, by: 0.5).flatMap { dy in stride(from: -2.0, through: 2.0, by: 0.5).map { dx in (dx, dy) } }
+        let searched = Array(planes.prefix(3))
+        let scores = parallelMap(quadrants.count * shifts.count) { i -> Double in
+            let (qx, qy) = quadrants[i / shifts.count], (dx, dy) = shifts[i % shifts.count]
+            var g = geometry
+            g.offsetX += dx
+            g.offsetY += dy
+            return pilotScore(searched, g, region: (qx * w / 2, qy * h / 2, (qx + 1) * w / 2, (qy + 1) * h / 2), gains: gains)
+        }
+        for (n, (qx, qy)) in quadrants.enumerated() {
             var best = (score: -Double.infinity, dx: 0.0, dy: 0.0)
-            for dy in stride(from: -2.0, through: 2.0, by: 0.5) {
-                for dx in stride(from: -2.0, through: 2.0, by: 0.5) {
-                    var g = geometry
-                    g.offsetX += dx
-                    g.offsetY += dy
-                    let s = pilotScore(Array(planes.prefix(3)), g, region: region, gains: gains)
-                    if s > best.score { best = (s, dx, dy) }
-                }
+            for (i, (dx, dy)) in shifts.enumerated() where scores[n * shifts.count + i] > best.score {
+                best = (scores[n * shifts.count + i], dx, dy)
             }
             if best.score > 3 { points.append(((qx + 0.5) * w / 2, (qy + 0.5) * h / 2, best.dx, best.dy, best.score)) }
         }

@@ -23,23 +23,30 @@ extension LumaPlane {
     @inline(__always)
     func latticeSamples(origin: (x: Double, y: Double), across: (x: Double, y: Double), down: (x: Double, y: Double),
                         count k: Int) -> (sum: Float, low: Float, high: Float)? {
-        let base = pixels.baseAddress!, limitX = Double(width - 1), limitY = Double(height - 1)
+        let limitX = Double(width - 1), limitY = Double(height - 1), last = Double(k - 1)
+        // The lattice is a parallelogram, inside the plane when its four corners are.
+        for (i, j) in [(0.0, 0.0), (last, 0), (0, last), (last, last)] {
+            let px = origin.x + i * across.x + j * down.x - 0.5, py = origin.y + i * across.y + j * down.y - 0.5
+            guard px >= 0, py >= 0, px < limitX, py < limitY else { return nil }
+        }
+        let base = pixels.baseAddress!, stride = self.stride
+        let ax = Float(across.x), ay = Float(across.y)
         var sum: Float = 0, low = Float.infinity, high = -Float.infinity
         for j in 0..<k {
-            var px = origin.x + Double(j) * down.x - 0.5, py = origin.y + Double(j) * down.y - 0.5
+            var px = Float(origin.x + Double(j) * down.x - 0.5), py = Float(origin.y + Double(j) * down.y - 0.5)
             for _ in 0..<k {
-                guard px >= 0, py >= 0, px < limitX, py < limitY else { return nil }
                 let ix = Int(px), iy = Int(py)
-                let fx = Float(px - Double(ix)), fy = Float(py - Double(iy))
+                let fx = px - Float(ix), fy = py - Float(iy)
                 let top = base + iy * stride + ix, bottom = top + stride
-                let a = Float(top[0]) + (Float(top[1]) - Float(top[0])) * fx
-                let b = Float(bottom[0]) + (Float(bottom[1]) - Float(bottom[0])) * fx
+                let t0 = Float(top[0]), b0 = Float(bottom[0])
+                let a = t0 + (Float(top[1]) - t0) * fx
+                let b = b0 + (Float(bottom[1]) - b0) * fx
                 let v = a + (b - a) * fy
                 sum += v
                 low = min(low, v)
                 high = max(high, v)
-                px += across.x
-                py += across.y
+                px += ax
+                py += ay
             }
         }
         return (sum, low, high)

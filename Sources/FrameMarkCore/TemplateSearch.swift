@@ -45,22 +45,19 @@ struct TemplateSearch {
             low = high * 0.85
             reduction *= 2
         }
-        var coarse: [(score: Double, sx: Double, sy: Double, radians: Double, orientation: Int, band: Int)] = []
-        for (b, band) in bands.enumerated() {
-            let peaks = Self.maximum5x5(band.spectrum)
-            let stats = Self.statistics(peaks)
-            let scales = Self.logSteps(band.scales, step: 0.02)
-            for o in Self.orientations.indices {
-                for degrees in stride(from: -Self.maxDegrees, through: Self.maxDegrees, by: 1.4) {
-                    let r = degrees * .pi / 180
-                    if let best = scan(peaks, reduction: band.spectrum.reduction, scalesX: scales, scalesY: scales, radians: r,
-                                       orientation: o, statistics: stats) {
-                        coarse.append((best.score, best.sx, best.sy, r, o, b))
-                    }
-                }
-            }
+        let peaks = bands.map { Self.maximum5x5($0.spectrum) }
+        let stats = peaks.map { Self.statistics($0) }
+        let turns = stride(from: -Self.maxDegrees, through: Self.maxDegrees, by: 1.4).map { $0 * .pi / 180 }
+        let jobs = bands.indices.flatMap { b in Self.orientations.indices.flatMap { o in turns.map { (b, o, $0) } } }
+        let scanned = parallelMap(jobs.count) { i -> (score: Double, sx: Double, sy: Double, radians: Double, orientation: Int, band: Int)? in
+            let (b, o, r) = jobs[i]
+            let scales = Self.logSteps(bands[b].scales, step: 0.02)
+            return scan(peaks[b], reduction: bands[b].spectrum.reduction, scalesX: scales, scalesY: scales, radians: r,
+                        orientation: o, statistics: stats[b]).map { ($0.score, $0.sx, $0.sy, r, o, b) }
         }
-        coarse.sort { $0.score > $1.score }
+        // Sorted by score, ties in the order scanned, so the candidates are the same on any machine.
+        let coarse = scanned.enumerated().compactMap { i, c in c.map { (i, $0) } }
+            .sorted { $0.1.score != $1.1.score ? $0.1.score > $1.1.score : $0.0 < $1.0 }.map(\.1)
         var distinct: [(score: Double, sx: Double, sy: Double, radians: Double, orientation: Int, band: Int)] = []
         for c in coarse where distinct.count < keep {
             let near = distinct.contains { d in
@@ -69,8 +66,8 @@ struct TemplateSearch {
             }
             if !near { distinct.append(c) }
         }
-        var found: [Candidate] = []
-        for c in distinct {
+        let found = parallelMap(distinct.count) { i -> Candidate? in
+            let c = distinct[i]
             let spectrum = bands[c.band].spectrum
             let stats = Self.statistics(spectrum.values)
             let lo = log(min(c.sx, c.sy)) - 0.03, hi = log(max(c.sx, c.sy)) + 0.03
@@ -84,11 +81,11 @@ struct TemplateSearch {
                     best = (s.score, s.sx, s.sy, r)
                 }
             }
-            guard let best else { continue }
+            guard let best else { return nil }
             let linear = LinearMap(scaleX: best.sx, scaleY: best.sy, radians: best.radians) * Self.orientations[c.orientation]
-            found.append(Candidate(score: best.score, linear: fitPeaks(spectrum, around: linear)))
+            return Candidate(score: best.score, linear: fitPeaks(spectrum, around: linear))
         }
-        return found.sorted { $0.score > $1.score }
+        return found.compactMap { $0 }.sorted { $0.score > $1.score }
     }
 
     /// The best stretch (x, y) for one turn and orientation: the mean z-score of the constellation's
@@ -108,16 +105,21 @@ struct TemplateSearch {
         let bx = bins(scalesX) { g[$0].x }, by = bins(scalesY) { g[$0].y }
         let (mu, sigma) = statistics
         let limit = Double(n / 2 - 1), inner = Self.innerBins * Self.innerBins
+        // Each peak's column (and row offset) per scale, -1 outside the band, and its squared
+        // distance along the axis, worked out once rather than for every pair of scales.
+        func placed(_ b: [Double], stride: Int) -> (index: [Int], square: [Double]) {
+            (b.map { abs($0) < limit ? ((Int($0.rounded()) + n) % n) * stride : -1 }, b.map { $0 * $0 })
+        }
+        let (columns, xx) = placed(bx, stride: 1), (rows, yy) = placed(by, stride: n)
         var best: (score: Double, sx: Double, sy: Double)?
         spectrum.withUnsafeBufferPointer { s in
             for (iy, sy) in scalesY.enumerated() {
                 for (ix, sx) in scalesX.enumerated() {
                     var sum: Float = 0, count = 0
                     for j in 0..<k {
-                        let x = bx[ix * k + j], y = by[iy * k + j]
-                        guard abs(x) < limit, abs(y) < limit, x * x + y * y >= inner else { continue }
-                        let cx = (Int(x.rounded()) + n) % n, cy = (Int(y.rounded()) + n) % n
-                        sum += s[cy * n + cx]
+                        let column = columns[ix * k + j], row = rows[iy * k + j]
+                        guard column >= 0, row >= 0, xx[ix * k + j] + yy[iy * k + j] >= inner else { continue }
+                        sum += s[row + column]
                         count += 1
                     }
                     guard count * 4 >= k * 3 else { continue }

@@ -58,11 +58,11 @@ public struct GeometryDetection {
     public func run(input: String, key: WatermarkKey) throws -> Verdict? {
         let layout = TileLayout(key: key)
         var first: [Frame] = []
-        do {
-            let reader = try MediaReader(path: input)
-            while first.count < Self.searchFrames, let item = try reader.next() {
-                if case .frame(let frame) = item { first.append(frame) }
-            }
+        let firstReader = try MediaReader(path: input)
+        var exhausted = false
+        while first.count < Self.searchFrames {
+            guard let item = try firstReader.next() else { exhausted = true; break }
+            if case .frame(let frame) = item { first.append(frame) }
         }
         guard let sample = first.first else { return nil }
         // A large picture is read reduced to about 720 lines: its cells are as well measured
@@ -75,15 +75,21 @@ public struct GeometryDetection {
         }
         let found = withFirstPlanes { GeometrySearch(layout: layout, strength: strength).locate($0) }
         guard let found else { return nil }
-        // Every frame read at the geometry: the clip's phasors, and each frame's own.
-        let reader = try MediaReader(path: input)
+        // Every frame read at the geometry: the clip's phasors, and each frame's own. A clip the
+        // search saw whole (a still) is not decoded again.
+        let reader = exhausted ? firstReader : try MediaReader(path: input)
+        var held = exhausted ? first[...] : []
+        func nextFrame() throws -> Frame? {
+            if exhausted { return held.popFirst() }
+            while let item = try reader.next() { if case .frame(let frame) = item { return frame } }
+            return nil
+        }
         // A still image is marked on its own edges, a video's grid a little inside them.
         let gridScale = StillImage.containers.contains(reader.containerName) ? 1 : GridTracker.home.scale
         var clip = TileReader(layout: layout, strength: strength)
         var perFrame: [(index: Int, time: Double, readings: [(tile: Int, value: Float)])] = []
         var index = 0
-        while let item = try reader.next() {
-            guard case .frame(let frame) = item else { continue }
+        while let frame = try nextFrame() {
             let readings = frame.withLuma { plane in
                 guard factor > 1 else { return clip.projections(TileReader.cells(plane, geometry: found.geometry)) }
                 let reduced = ReducedPlane(plane, factor: factor)
