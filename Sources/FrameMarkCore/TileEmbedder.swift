@@ -72,26 +72,31 @@ public final class TileEmbedder: Sendable {
         }
         let magic: Float = 12_582_912, magicBits = magic.bitPattern
         let level = templateLevel
+        // Each row blends two rows of the table and two rows of the mask once; its pixels then
+        // interpolate along x only.
+        var templateRow = [Float](repeating: 0, count: n), maskRow = [Float](repeating: 0, count: maskWidth)
         table.withUnsafeBufferPointer { table in
             mask.withUnsafeBufferPointer { mask in
-                for y in 0..<h {
-                    let c = content(y, h, geometry?.dy ?? 0)
-                    let (v0, v1, vf) = wrapped(c * refY * samples)
-                    let my = min(max(c * Double(maskHeight) / Double(h) - 0.5, 0), Double(maskHeight - 1))
-                    let r0 = Int(my), r1 = min(r0 + 1, maskHeight - 1), mf = Float(my - Double(r0))
-                    let top = table.baseAddress! + v0 * n, bottom = table.baseAddress! + v1 * n
-                    let maskTop = mask.baseAddress! + r0 * maskWidth, maskBottom = mask.baseAddress! + r1 * maskWidth
-                    let row = plane.pixels.baseAddress! + y * plane.stride
-                    for x in 0..<w {
-                        let (t0, t1, tf, m0, m1, mxf) = xs[x]
-                        let upper = top[t0] + (top[t1] - top[t0]) * tf
-                        let lower = bottom[t0] + (bottom[t1] - bottom[t0]) * tf
-                        let t = upper + (lower - upper) * vf
-                        let ma = maskTop[m0] + (maskTop[m1] - maskTop[m0]) * mxf
-                        let mb = maskBottom[m0] + (maskBottom[m1] - maskBottom[m0]) * mxf
-                        let weight = min(max(ma + (mb - ma) * mf, 0.4), 2.5)
-                        let v = min(max(Float(row[x]) + level * weight * t, 0), 255)
-                        row[x] = UInt8(truncatingIfNeeded: (v + magic).bitPattern &- magicBits)
+                templateRow.withUnsafeMutableBufferPointer { tRow in
+                    maskRow.withUnsafeMutableBufferPointer { mRow in
+                        for y in 0..<h {
+                            let c = content(y, h, geometry?.dy ?? 0)
+                            let (v0, v1, vf) = wrapped(c * refY * samples)
+                            let my = min(max(c * Double(maskHeight) / Double(h) - 0.5, 0), Double(maskHeight - 1))
+                            let r0 = Int(my), r1 = min(r0 + 1, maskHeight - 1), mf = Float(my - Double(r0))
+                            let top = table.baseAddress! + v0 * n, bottom = table.baseAddress! + v1 * n
+                            for i in 0..<n { tRow[i] = top[i] + (bottom[i] - top[i]) * vf }
+                            let maskTop = mask.baseAddress! + r0 * maskWidth, maskBottom = mask.baseAddress! + r1 * maskWidth
+                            for i in 0..<maskWidth { mRow[i] = maskTop[i] + (maskBottom[i] - maskTop[i]) * mf }
+                            let row = plane.pixels.baseAddress! + y * plane.stride
+                            for x in 0..<w {
+                                let (t0, t1, tf, m0, m1, mxf) = xs[x]
+                                let t = tRow[t0] + (tRow[t1] - tRow[t0]) * tf
+                                let weight = min(max(mRow[m0] + (mRow[m1] - mRow[m0]) * mxf, 0.4), 2.5)
+                                let v = min(max(Float(row[x]) + level * weight * t, 0), 255)
+                                row[x] = UInt8(truncatingIfNeeded: (v + magic).bitPattern &- magicBits)
+                            }
+                        }
                     }
                 }
             }
