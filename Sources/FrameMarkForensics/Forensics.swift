@@ -129,7 +129,7 @@ public struct Forensics: Sendable {
         }
 
         // 4. Order: duplicates, then the longest in-order chain is intact, the rest reordered; cuts between.
-        classifyOrder(&runs, tolerance: max(minCutSeconds, 2 * d))
+        runs = EditOrder.classify(runs, tolerance: max(minCutSeconds, 2 * d), frameDuration: d)
         // A run whose grid the tracked read could not place, right before marked footage of the
         // same shot (`GridPlan.unplaced`: from the shot's start to its first anchor), is that
         // footage's own beginning: the cut, if any, is before it.
@@ -137,7 +137,7 @@ public struct Forensics: Sendable {
             k + 1 < runs.count && runs[k].kind == .unverifiable && runs[k + 1].kind == .intact
                 && runs[k].endFrame == runs[k + 1].startFrame && (runs[k].startFrame..<runs[k].endFrame).allSatisfy { frames[$0].gridUnknown }
         })
-        runs = insertCuts(runs, minimum: max(minCutSeconds, 2 * d), leadIns: leadIns)
+        runs = EditOrder.insertCuts(runs, minimum: max(minCutSeconds, 2 * d), leadIns: leadIns)
 
         // 5. Confidence of each segment's kind.
         let missRate = markedMissRate(labels: labels, frames: frames)
@@ -388,69 +388,6 @@ public struct Forensics: Sendable {
         let weights = zip(re, im).map { ($0 * $0 + $1 * $1).squareRoot() }
         let raw = PhaseTest.log10Tail(statistic: re.reduce(0, +), weights: weights)
         return (min(0, raw + log10(Double(factors.count)) + log10(Double(Hypothesis.count))), best.factor, raw)
-    }
-
-    /// Later copies of original content are `duplicated`; of the rest, the longest chain in
-    /// original order stays `intact` and everything else is `reordered`.
-    private func classifyOrder(_ runs: inout [Segment], tolerance: Double) {
-        let marked = runs.indices.filter { runs[$0].kind == .intact }
-        var seen: [(Double, Double)] = []
-        var candidates: [Int] = []
-        for k in marked {
-            let a = runs[k].originalStartSeconds!, b = runs[k].originalEndSeconds!
-            let overlap = seen.map { max(0, min(b, $0.1) - max(a, $0.0)) }.max() ?? 0
-            if overlap > tolerance { runs[k].kind = .duplicated } else { candidates.append(k) }
-            seen.append((a, b))
-        }
-        // Heaviest increasing chain by original start, weighted by frame count (n is small).
-        var weight = [Int](repeating: 0, count: candidates.count), previous = [Int](repeating: -1, count: candidates.count)
-        for (i, k) in candidates.enumerated() {
-            weight[i] = runs[k].frameCount
-            for j in 0..<i where runs[candidates[j]].originalEndSeconds! <= runs[k].originalStartSeconds! + tolerance {
-                if weight[j] + runs[k].frameCount > weight[i] { weight[i] = weight[j] + runs[k].frameCount; previous[i] = j }
-            }
-        }
-        var chain = Set<Int>()
-        if var i = weight.indices.max(by: { weight[$0] < weight[$1] }) {
-            while i >= 0 { chain.insert(candidates[i]); i = previous[i] }
-        }
-        for k in candidates where !chain.contains(k) { runs[k].kind = .reordered }
-    }
-
-    /// A zero-length `cut` before each in-order segment whose original start skips content that
-    /// no segment of the clip shows and that the unmarked time since the previous one cannot hold.
-    /// A segment's lead-in (index in `leadIns`: unplaced frames of its own shot just before it)
-    /// counts as its start: the cut goes before the lead-in, for what is missing before that.
-    private func insertCuts(_ runs: [Segment], minimum: Double, leadIns: Set<Int> = []) -> [Segment] {
-        let shown = runs.filter { $0.kind != .foreign && $0.kind != .unverifiable }.compactMap { s in
-            s.originalStartSeconds.map { ($0, s.originalEndSeconds!) }
-        }
-        var out: [Segment] = []
-        var previousEnd = 0.0          // original time where the last in-order segment ended
-        var unmarkedSince = 0.0        // clip time since then not shown as marked footage
-        for (k, s) in runs.enumerated() {
-            if s.kind == .intact, let a = s.originalStartSeconds {
-                let lead = leadIns.contains(k - 1) ? runs[k - 1] : nil
-                let leadLength = lead.map { $0.endSeconds - $0.startSeconds } ?? 0
-                if lead != nil { unmarkedSince -= leadLength }
-                let missing = Self.uncovered(from: previousEnd, to: a - leadLength, by: shown)
-                let length = missing.reduce(0) { $0 + $1.1 - $1.0 }
-                if length - unmarkedSince > minimum, let first = missing.first, let last = missing.last {
-                    let at = lead ?? s
-                    let cut = Segment(kind: .cut, startFrame: at.startFrame, endFrame: at.startFrame, startSeconds: at.startSeconds,
-                                      endSeconds: at.startSeconds, confidence: 0, originalStartSeconds: first.0, originalEndSeconds: last.1)
-                    out.insert(cut, at: lead == nil ? out.count : out.count - 1)
-                }
-                previousEnd = max(previousEnd, s.originalEndSeconds!)
-                unmarkedSince = 0
-            } else if s.kind == .foreign || s.kind == .unverifiable || s.originalStartSeconds == nil {
-                // Time not placed in the original (unmarked, or tampered without a readable time
-                // code) may account for original time that no segment shows.
-                unmarkedSince += s.endSeconds - s.startSeconds
-            }
-            out.append(s)
-        }
-        return out
     }
 
     /// Parts of [from, to) that none of `intervals` covers.
