@@ -128,6 +128,12 @@ public struct Forensics: Sendable {
             start = i
         }
 
+        // A few frames with picture that the tracked read could not place (a splice into the
+        // middle of a restart interval leaves them) belong to the marked footage after them: a
+        // stretch this short could not be reported as foreign anyway.
+        runs = bridgeUnplaced(runs, frames: frames, longest: max(3, Int((minForeignSeconds / d).rounded())),
+                                   tolerance: timeline.resolution, report: &report)
+
         // 4. Order: duplicates, then the longest in-order chain is intact, the rest reordered; cuts between.
         runs = EditOrder.classify(runs, tolerance: max(minCutSeconds, 2 * d), frameDuration: d)
         // A run whose grid the tracked read could not place, right before marked footage of the
@@ -388,6 +394,44 @@ public struct Forensics: Sendable {
         let weights = zip(re, im).map { ($0 * $0 + $1 * $1).squareRoot() }
         let raw = PhaseTest.log10Tail(statistic: re.reduce(0, +), weights: weights)
         return (min(0, raw + log10(Double(factors.count)) + log10(Double(Hypothesis.count))), best.factor, raw)
+    }
+
+    /// Frames the tracked read could not place (`gridUnknown`) that have picture, fewer than
+    /// `longest` of them and just before an intact run, are that run's footage: joined to it as
+    /// its first frames (its original start moved back by as much), or, when the run before
+    /// them ends where the original runs on to them (within `tolerance`), joining the two runs.
+    /// The frames get their source times.
+    func bridgeUnplaced(_ runs: [Segment], frames: [FrameVerdict], longest: Int, tolerance: Double,
+                        report: inout ForensicReport) -> [Segment] {
+        var out: [Segment] = []
+        var k = 0
+        while k < runs.count {
+            let gap = runs[k]
+            guard gap.kind == .unverifiable, gap.frameCount < longest, k + 1 < runs.count, runs[k + 1].kind == .intact,
+                  let startAfter = runs[k + 1].originalStartSeconds,
+                  (gap.startFrame..<gap.endFrame).allSatisfy({ frames[$0].gridUnknown && !frames[$0].detected && frames[$0].detail >= flatDetail })
+            else {
+                out.append(gap)
+                k += 1
+                continue
+            }
+            var after = runs[k + 1]
+            let offset = startAfter - after.startSeconds
+            for f in gap.startFrame..<gap.endFrame { report.frames[f].sourceTimeSeconds = frames[f].timeSeconds + offset }
+            if let before = out.last, before.kind == .intact, let endBefore = before.originalEndSeconds,
+               abs(startAfter - endBefore - (after.startSeconds - before.endSeconds)) <= tolerance {
+                out[out.count - 1].endFrame = after.endFrame
+                out[out.count - 1].endSeconds = after.endSeconds
+                out[out.count - 1].originalEndSeconds = after.originalEndSeconds
+            } else {
+                after.startFrame = gap.startFrame
+                after.startSeconds = gap.startSeconds
+                after.originalStartSeconds = gap.startSeconds + offset
+                out.append(after)
+            }
+            k += 2
+        }
+        return out
     }
 
     /// Parts of [from, to) that none of `intervals` covers.

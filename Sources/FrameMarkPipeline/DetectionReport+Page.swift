@@ -18,13 +18,21 @@ extension DetectionReport {
                 index += 1
             }
         }
+        return ForensicPage(file: file, detected: verdict.detected, log10PValue: verdict.log10PValue, message: verdict.message?.hex,
+                            transform: transformDescription ?? "none (nothing detected)", frames: verdict.frames.map { ($0.timeSeconds, $0.log10PValue) },
+                            report: forensics, thumbnails: thumbnails)
+    }
+
+    /// What the detector undid to read the mark, in words, or nil when nothing was detected (the
+    /// hypothesis that scored best on an unmarked clip means nothing).
+    public var transformDescription: String? {
+        guard verdict.detected else { return nil }
         let h = verdict.hypothesis
         var transform = h.orientation.description
         if h.inverted { transform += ", inverted" }
         transform += String(format: ", gain %.2f, gamma %.2f", h.gain, h.tone)
-        return ForensicPage(file: file, detected: verdict.detected, log10PValue: verdict.log10PValue, message: verdict.message?.hex,
-                            transform: transform, frames: verdict.frames.map { ($0.timeSeconds, $0.log10PValue) },
-                            report: forensics, thumbnails: thumbnails)
+        if tracked { transform += ", grid tracked with the picture" }
+        return transform
     }
 
     /// Writes the page to `path` (whole or not at all).

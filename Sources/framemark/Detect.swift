@@ -50,7 +50,7 @@ struct Detect: ParsableCommand {
                 let marked = v.frames.filter(\.detected).count
                 print("\(input): \(v.detected ? "WATERMARKED" : "not detected") — confidence \(String(format: "%.9f", v.confidence)), log10 p = \(String(format: "%.1f", v.log10PValue))")
                 print("  message: \(v.message?.hex ?? "unreadable")")
-                print("  transform: \(v.hypothesis.orientation)\(v.hypothesis.inverted ? ", inverted" : ""), gain \(String(format: "%.2f", v.hypothesis.gain)), gamma \(String(format: "%.2f", v.hypothesis.tone))\(report.tracked ? ", grid tracked with the picture" : "")")
+                if let transform = report.transformDescription { print("  transform: \(transform)") }
                 print("  frames detected: \(marked)/\(v.frames.count)")
                 print("  segments:")
                 for s in report.forensics.segments {

@@ -97,6 +97,12 @@ extension CommandLineTests {
         let wrong = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(w.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(wrong["detected"] as? Bool, false)
         XCTAssertTrue(wrong["message"] is NSNull)
+        // In words: nothing found, and no transform (the best of the hypotheses tried on a clip
+        // without this key's mark means nothing).
+        let text = try runCommand(Self.executable, ["detect", out], environment: env)
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("not detected"), text.stdout)
+        XCTAssertFalse(text.stdout.contains("transform"), text.stdout)
     }
 }
 
