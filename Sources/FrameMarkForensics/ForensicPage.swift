@@ -1,8 +1,9 @@
 import Foundation
 
 /// The `detect --report` page: one self-contained HTML file with the verdict, an SVG timeline of
-/// per-frame confidence over the segments, the segment list, and thumbnails of flagged frames
-/// with the tamper heat map laid over them (JPEGs embedded as data URIs).
+/// per-frame confidence over the segments, a plot of time in the original against time in the
+/// clip, the segment list, and thumbnails of flagged frames with the tamper heat map laid over
+/// them (JPEGs embedded as data URIs).
 public struct ForensicPage {
     public var file: String
     public var detected: Bool
@@ -69,6 +70,7 @@ public struct ForensicPage {
         · \(frames.count) frames · \(edits == 0 ? "no edits found" : "\(edits) edited segment\(edits == 1 ? "" : "s")")</p>
         \(legend())
         \(timeline())
+        \(originalTimePlot())
         <h2>Segments</h2>
         \(segmentTable())
         \(thumbnailSection())
@@ -78,16 +80,27 @@ public struct ForensicPage {
 
     private func legend() -> String {
         let items = SegmentKind.allCases.map { "<span><i class=\"sw\" style=\"background:\(Self.colours[$0]!)\"></i>\($0.rawValue)</span>" }
-        return "<p class=\"legend\">\(items.joined()) <span>line: per-frame −log10 p (dashed: detection threshold)</span></p>"
+        return "<p class=\"legend\">\(items.joined()) <span>line: per-frame −log10 p, log scale (dashed: detection threshold)</span></p>"
     }
 
-    /// Per-frame −log10 p (capped) over coloured segment bands; cuts as black ticks.
+    /// The clip's duration on the plots' time axis.
+    private var clipEnd: Double { max(frames.last.map { $0.time } ?? 1, report.segments.last?.endSeconds ?? 1) }
+
+    /// Time ticks for `end` seconds.
+    private static func ticks(_ end: Double) -> [Double] {
+        let tick = end > 60 ? 20.0 : end > 30 ? 10.0 : end > 8 ? 2.0 : 1.0
+        return Array(stride(from: 0.0, through: end, by: tick))
+    }
+
+    /// Per-frame −log10 p over coloured segment bands; cuts as black ticks. The axis is
+    /// logarithmic (in 1 + −log10 p), so the threshold near 3 and a clean clip's 50–150 both show.
     private func timeline() -> String {
         let w = 1000.0, h = 200.0, left = 40.0, right = 10.0, top = 10.0, bottom = 30.0
-        let end = max(frames.last.map { $0.time } ?? 1, report.segments.last?.endSeconds ?? 1)
-        let cap = 20.0
+        let end = clipEnd
+        let highest = frames.map { -$0.log10P }.max() ?? 0
+        let cap = [10.0, 30, 100, 300, 1000].first { $0 >= highest } ?? 1000
         func x(_ t: Double) -> Double { left + t / max(end, 1e-9) * (w - left - right) }
-        func y(_ v: Double) -> Double { top + (1 - min(v, cap) / cap) * (h - top - bottom) }
+        func y(_ v: Double) -> Double { top + (1 - log10(1 + min(max(v, 0), cap)) / log10(1 + cap)) * (h - top - bottom) }
         var svg = "<svg width=\"\(Int(w))\" height=\"\(Int(h))\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" role=\"img\" aria-label=\"timeline\">"
         for s in report.segments where s.kind != .cut {
             svg += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" ", x(s.startSeconds), top,
@@ -102,14 +115,47 @@ public struct ForensicPage {
             svg += String(format: "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#000\" stroke-width=\"3\"><title>cut: %.2f–%.2f s of the original missing</title></line>",
                           x(s.startSeconds), x(s.startSeconds), top - 4, h - bottom + 4, s.originalStartSeconds ?? 0, s.originalEndSeconds ?? 0)
         }
-        for v in stride(from: 0.0, through: cap, by: 5) {
+        for v in [0.0, 1, 3, 10, 30, 100, 300, 1000] where v <= cap {
             svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>", left - 4, y(v) + 4, v)
         }
-        let tick = end > 30 ? 10.0 : end > 8 ? 2.0 : 1.0
-        for t in stride(from: 0.0, through: end, by: tick) {
+        for t in Self.ticks(end) {
             svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f s</text>", x(t), h - bottom + 16, t)
         }
         return svg + "</svg>"
+    }
+
+    /// Time in the original against time in the clip, one dot per placed frame in its segment's
+    /// colour, over the diagonal an unedited clip follows: a cut is a step up, a repeat a step
+    /// back, a move or a swap a block off the line.
+    private func originalTimePlot() -> String {
+        let placed = zip(frames, report.frames).compactMap { f, x in x.sourceTimeSeconds.map { (clip: f.time, original: $0) } }
+        guard !placed.isEmpty else { return "" }
+        let w = 1000.0, h = 260.0, left = 40.0, right = 10.0, top = 10.0, bottom = 30.0
+        let end = clipEnd
+        let originalEnd = max(placed.map(\.original).max() ?? 1, report.segments.compactMap(\.originalEndSeconds).max() ?? 1, 1e-9)
+        func x(_ t: Double) -> Double { left + t / max(end, 1e-9) * (w - left - right) }
+        func y(_ t: Double) -> Double { top + (1 - t / originalEnd) * (h - top - bottom) }
+        var svg = "<svg width=\"\(Int(w))\" height=\"\(Int(h))\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" role=\"img\" aria-label=\"time in the original against time in the clip\">"
+        svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#bbb\" stroke-dasharray=\"4 3\"/>",
+                      x(0), y(0), x(min(end, originalEnd)), y(min(end, originalEnd)))
+        var kindOf = [SegmentKind](repeating: .intact, count: frames.count)
+        for s in report.segments where s.kind != .cut { for f in s.startFrame..<min(s.endFrame, frames.count) { kindOf[f] = s.kind } }
+        for (i, (f, r)) in zip(frames, report.frames).enumerated() {
+            guard let original = r.sourceTimeSeconds else { continue }
+            svg += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"1.8\" ", x(f.time), y(original)) + "fill=\"\(Self.colours[kindOf[i]]!)\"/>"
+        }
+        for s in report.segments where s.kind == .cut {
+            let a = s.originalStartSeconds ?? 0, b = s.originalEndSeconds ?? 0
+            svg += String(format: "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#000\" stroke-width=\"3\"><title>cut: %.2f–%.2f s of the original missing</title></line>",
+                          x(s.startSeconds), x(s.startSeconds), y(a), y(b), a, b)
+        }
+        for t in Self.ticks(end) {
+            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f s</text>", x(t), h - bottom + 16, t)
+        }
+        for t in Self.ticks(originalEnd) {
+            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f s</text>", left - 4, y(t) + 4, t)
+        }
+        return "<h2>Time in the original against time in the clip</h2>" + svg + "</svg>"
     }
 
     private func segmentTable() -> String {

@@ -145,6 +145,33 @@ final class ForensicsTests: XCTestCase {
         XCTAssertFalse(report.forensics.segments.contains { $0.kind == .cut || $0.kind == .foreign }, describe(report))
     }
 
+    func testSwappedBlocksAreBothReordered() throws {
+        // [0–1][2–3][1–2][3–4]: two 1 s blocks exchanged; both are out of their original order.
+        let report = try detect(try splice("swap", [(0, 1), (2, 3), (1, 2), (3, 4)]))
+        assertCovers(report)
+        let first = try XCTUnwrap(assertSegment(report, .reordered, frames: 25..<50))
+        let second = try XCTUnwrap(assertSegment(report, .reordered, frames: 50..<75))
+        XCTAssertEqual(first.originalStartSeconds ?? -1, 2, accuracy: 0.09)
+        XCTAssertEqual(second.originalStartSeconds ?? -1, 1, accuracy: 0.09)
+        XCTAssertEqual(report.forensics.segments.first?.kind, .intact, describe(report))
+        XCTAssertEqual(report.forensics.segments.last?.kind, .intact, describe(report))
+        XCTAssertFalse(report.forensics.segments.contains { $0.kind == .cut || $0.kind == .foreign }, describe(report))
+        // The report plots time in the original against time in the clip.
+        XCTAssertTrue(try report.page().html().contains("Time in the original against time in the clip"))
+    }
+
+    func testARepeatThatRunsOnIsDuplicatedOnlyWhereItShowsWhatWasSeen() throws {
+        // [0–2.5][1.5–4]: 1.5–2.5 s shown again, then 2.5–4 s for the first time.
+        let report = try detect(try splice("overlap", [(0, 2.5), (1.5, 4)]))
+        assertCovers(report)
+        let copy = try XCTUnwrap(assertSegment(report, .duplicated, frames: 63..<88))
+        XCTAssertEqual(copy.originalStartSeconds ?? -1, 1.5, accuracy: 0.09)
+        let rest = try XCTUnwrap(report.forensics.segments.last)
+        XCTAssertEqual(rest.kind, .intact, describe(report))
+        XCTAssertEqual(rest.originalStartSeconds ?? -1, 2.5, accuracy: 0.09)
+        XCTAssertFalse(report.forensics.segments.contains { $0.kind == .cut || $0.kind == .foreign || $0.kind == .reordered }, describe(report))
+    }
+
     func testPaintedRegionIsTamperedWithItsBox() throws {
         // A filled box over 14% of the picture from 1.5 s to 3 s.
         let report = try detect(try filtered("box", "drawbox=x=iw*0.5:y=ih*0.2:w=iw*0.35:h=ih*0.4:color=0x406080:t=fill:enable='between(t,1.5,2.99)'"))
