@@ -111,6 +111,40 @@ package enum EditOrder {
         }
     }
 
+    /// Runs of in-order footage that jump ahead a little, again and again, are one stretch played
+    /// faster by dropping frames: at least three consecutive `intact` runs, none longer than
+    /// `longest` seconds, each starting at most 1.5 times its own length after the previous one
+    /// ended in the original (up to about 2.5× speed). They become one `intact` segment with its `speed`, and no cuts inside.
+    package static func joinSpeedChanges(_ runs: [Segment], longest: Double = 1.2, tolerance: Double) -> [Segment] {
+        func joins(_ a: Segment, _ b: Segment) -> Bool {
+            guard a.kind == .intact, b.kind == .intact, a.endFrame == b.startFrame,
+                  let end = a.originalEndSeconds, let start = b.originalStartSeconds else { return false }
+            let gap = start - end
+            let length = b.endSeconds - b.startSeconds
+            return gap > -tolerance / 2 && gap <= 1.5 * length + tolerance / 2 && length <= longest
+        }
+        var out: [Segment] = []
+        var k = 0
+        while k < runs.count {
+            var j = k + 1
+            while j < runs.count && joins(runs[j - 1], runs[j]) && runs[k].endSeconds - runs[k].startSeconds <= longest { j += 1 }
+            let jumps = (k + 1..<j).filter { runs[$0].originalStartSeconds! - runs[$0 - 1].originalEndSeconds! > tolerance / 2 }.count
+            guard j - k >= 3, jumps >= 2 else {
+                out.append(runs[k])
+                k += 1
+                continue
+            }
+            var joined = runs[k]
+            joined.endFrame = runs[j - 1].endFrame
+            joined.endSeconds = runs[j - 1].endSeconds
+            joined.originalEndSeconds = runs[j - 1].originalEndSeconds
+            joined.speed = (joined.originalEndSeconds! - joined.originalStartSeconds!) / (joined.endSeconds - joined.startSeconds)
+            out.append(joined)
+            k = j
+        }
+        return out
+    }
+
     /// A zero-length `cut` before each in-order segment whose original start skips content that
     /// no segment of the clip shows and that the unmarked time since the previous one cannot hold.
     /// A segment's lead-in (index in `leadIns`: unplaced frames of its own shot just before it)

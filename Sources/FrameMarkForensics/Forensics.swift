@@ -136,6 +136,7 @@ public struct Forensics: Sendable {
 
         // 4. Order: duplicates, then the longest in-order chain is intact, the rest reordered; cuts between.
         runs = EditOrder.classify(runs, tolerance: max(minCutSeconds, 2 * d), frameDuration: d)
+        runs = EditOrder.joinSpeedChanges(runs, tolerance: max(minCutSeconds, 2 * d))
         // A run whose grid the tracked read could not place, right before marked footage of the
         // same shot (`GridPlan.unplaced`: from the shot's start to its first anchor), is that
         // footage's own beginning: the cut, if any, is before it.

@@ -57,6 +57,9 @@ public struct Segment: Sendable {
     public var originalEndSeconds: Double?
     /// For `tampered`: where the mark is gone.
     public var regions: [Region] = []
+    /// For an `intact` stretch played faster by dropping frames: seconds of the original shown
+    /// per second of the clip (nil at the original speed).
+    public var speed: Double?
 
     public var frameCount: Int { endFrame - startFrame }
 

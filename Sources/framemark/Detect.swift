@@ -58,6 +58,7 @@ struct Detect: ParsableCommand {
                         line += String(format: "frames %d–%d  %.2f–%.2f s", s.startFrame, s.endFrame, s.startSeconds, s.endSeconds)
                     if let a = s.originalStartSeconds, let b = s.originalEndSeconds {
                         line += String(format: s.kind == .cut ? "  missing %.2f–%.2f s of the original" : "  (original %.2f–%.2f s)", a, b)
+                        if let speed = s.speed { line += String(format: " at %.2f× speed", speed) }
                     }
                     if !s.regions.isEmpty { line += "  regions: " + s.regions.map(\.description).joined(separator: "; ") }
                     print(line)
@@ -109,6 +110,7 @@ enum DetectionJSON {
             if let a = s.originalStartSeconds, let b = s.originalEndSeconds {
                 o["original_start_seconds"] = rounded(a)
                 o["original_end_seconds"] = rounded(b)
+                if let speed = s.speed { o["speed"] = rounded(speed, 3) }
             }
             if s.kind == .tampered { o["regions"] = s.regions.map(region) }
             return o

@@ -25,8 +25,8 @@ final class EditOrderTests: XCTestCase {
 
     private func read(_ pieces: [(original: Double?, seconds: Double)]) -> [Segment] {
         let tolerance = 0.25
-        return EditOrder.insertCuts(EditOrder.classify(runs(pieces), tolerance: tolerance, frameDuration: 1 / Self.fps),
-                                    minimum: tolerance)
+        let ordered = EditOrder.classify(runs(pieces), tolerance: tolerance, frameDuration: 1 / Self.fps)
+        return EditOrder.insertCuts(EditOrder.joinSpeedChanges(ordered, tolerance: tolerance), minimum: tolerance)
     }
 
     /// Each segment as "kind start–end (original start–end)", frames and seconds.
@@ -105,6 +105,15 @@ final class EditOrderTests: XCTestCase {
             "intact 0–50 (0.00–2.00)", "cut 50–50 (3.00–4.00)", "intact 50–100 (4.00–6.00)", "reordered 100–125 (2.00–3.00)",
             "cut 125–125 (6.00–7.00)", "intact 125–200 (7.00–10.00)",
         ])
+    }
+
+    func testASpeedUpByDroppingFramesIsOneIntactStretchWithItsSpeed() {
+        // Twice as fast: the timeline reads ¼–½ s stretches, each jumping ahead by as much.
+        let segments = read([(0, 0.4), (0.8, 0.4), (1.6, 0.4), (2.4, 0.4), (3.2, 0.4)])
+        XCTAssertEqual(describe(segments), ["intact 0–50 (0.00–3.60)"])
+        XCTAssertEqual(segments[0].speed ?? 0, 1.8, accuracy: 0.01)
+        // One jump is a cut, not a change of speed.
+        XCTAssertEqual(describe(read([(0, 2), (3, 0.4), (3.4, 1)])).filter { $0.hasPrefix("cut") }, ["cut 50–50 (2.00–3.00)"])
     }
 
     func testARepeatAfterAMoveIsDuplicatedNotReordered() {
