@@ -59,7 +59,11 @@ struct Timeline {
         }
         // A misread window proposes a random code; two rarely agree.
         let need = windows > 20 ? 2 : 1
-        let candidates = support.filter { $0.value >= need }.keys.sorted()
+        // The offsets of an unedited clip are always candidates: when the codes of a dim or
+        // heavily compressed clip are misread everywhere, the path must still be able to say
+        // "as in the original" rather than take the best of the misreadings.
+        let unedited = Set(Int((-unit / resolution).rounded(.down))..<Int((2 * unit / resolution).rounded(.up)))
+        let candidates = Set(support.filter { $0.value >= need }.keys).union(windows > 0 ? unedited : []).sorted()
         guard !candidates.isEmpty else {
             offsets = [Double](repeating: 0, count: times.count)
             return

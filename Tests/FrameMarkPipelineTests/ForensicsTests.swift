@@ -238,6 +238,15 @@ final class ForensicsTests: XCTestCase {
         }
     }
 
+    func testADimCopyIsNotCut() throws {
+        // At a tenth of the contrast a frame's time code reads as little more than noise; the
+        // clip must stay in place, not be taken to start minutes into the original.
+        for contrast in ["0.1", "0.12"] {
+            let path = try Self.clips.ffmpeg(["-i", Self.marked, "-vf", "eq=contrast=\(contrast)"] + Self.crf28, output: "dim\(contrast).mp4")
+            assertNoEdits(try detect(path), "contrast \(contrast)")
+        }
+    }
+
     func testFadeToBlackIsUnverifiableNotForeign() throws {
         let path = try Self.clips.ffmpeg(["-i", Self.marked, "-filter_complex",
                                           "[0:v]trim=0:2,setpts=PTS-STARTPTS,fade=t=out:st=1:d=0.6[a];[0:v]trim=2:4,setpts=PTS-STARTPTS,fade=t=in:st=0.2:d=0.6[b];[a][b]concat=n=2:v=1[v]",
