@@ -243,6 +243,7 @@ struct GridSampler {
         }
         var gradSum = [UInt32](repeating: 0, count: gridWidth)
         let px = UnsafeBufferPointer(plane.pixels)
+        let base = UnsafeRawPointer(plane.pixels.baseAddress!)
         for gy in 0..<gridHeight {
             let y0 = rowStart[gy], y1 = rowEnd[gy]
             for i in 0..<gridWidth { gradSum[i] = 0 }
@@ -252,12 +253,26 @@ struct GridSampler {
                 let row = y * stride
                 let below = (y + 1 < h ? y + 1 : y) * stride
                 for gx in 0..<gridWidth {
-                    var g: UInt32 = 0
                     let xEnd = min(colEnd[gx], w - 1)
                     guard colStart[gx] < xEnd else { continue }
-                    for x in colStart[gx]..<xEnd {
+                    // Sixteen pixels at a time (|a − b| as max − min of bytes, summed in 16-bit
+                    // lanes: at most 4 × 510 per lane over a cell), then the rest one by one.
+                    var x = colStart[gx]
+                    var lanes = SIMD16<UInt16>(repeating: 0)
+                    while x + 16 <= xEnd {
+                        let c = base.loadUnaligned(fromByteOffset: row + x, as: SIMD16<UInt8>.self)
+                        let right = base.loadUnaligned(fromByteOffset: row + x + 1, as: SIMD16<UInt8>.self)
+                        let down = base.loadUnaligned(fromByteOffset: below + x, as: SIMD16<UInt8>.self)
+                        let dx = pointwiseMax(c, right) &- pointwiseMin(c, right), dy = pointwiseMax(c, down) &- pointwiseMin(c, down)
+                        lanes &+= SIMD16<UInt16>(truncatingIfNeeded: dx) &+ SIMD16<UInt16>(truncatingIfNeeded: dy)
+                        x += 16
+                        if lanes.max() > 60_000 { gradSum[gx] &+= lanes.indices.reduce(0) { $0 &+ UInt32(lanes[$1]) }; lanes = .zero }
+                    }
+                    var g: UInt32 = lanes.indices.reduce(0) { $0 &+ UInt32(lanes[$1]) }
+                    while x < xEnd {
                         let c = Int32(px[row + x])
                         g &+= UInt32(abs(Int32(px[row + x + 1]) - c)) &+ UInt32(abs(Int32(px[below + x]) - c))
+                        x += 1
                     }
                     gradSum[gx] &+= g
                 }

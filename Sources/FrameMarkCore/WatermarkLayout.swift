@@ -148,14 +148,19 @@ public final class WatermarkLayout: ProjectionSet {
             let c = Int(blockCells[i * n])
             return (Float(c % w) + Float(bw - 1) / 2, Float(c / w) + Float(bh - 1) / 2)
         }
+        // The k nearest by (distance, index), picked without sorting all of them.
         func nearest(_ candidates: [Int]) -> [[Int]] {
             centres.indices.map { i in
                 let c = centres[i]
-                return candidates.filter { $0 != i }.sorted { a, b in
-                    let da = (centres[a].0 - c.0) * (centres[a].0 - c.0) + (centres[a].1 - c.1) * (centres[a].1 - c.1)
-                    let db = (centres[b].0 - c.0) * (centres[b].0 - c.0) + (centres[b].1 - c.1) * (centres[b].1 - c.1)
-                    return da < db || (da == db && a < b)
-                }.prefix(WatermarkDesign.neighbourPilots).map { $0 }
+                var picked: [(d: Float, j: Int)] = []
+                for j in candidates where j != i {
+                    let d = (centres[j].0 - c.0) * (centres[j].0 - c.0) + (centres[j].1 - c.1) * (centres[j].1 - c.1)
+                    guard picked.count < WatermarkDesign.neighbourPilots || (d, j) < (picked[picked.count - 1].d, picked[picked.count - 1].j) else { continue }
+                    if picked.count == WatermarkDesign.neighbourPilots { picked.removeLast() }
+                    let at = picked.firstIndex { (d, j) < ($0.d, $0.j) } ?? picked.count
+                    picked.insert((d, j), at: at)
+                }
+                return picked.map(\.j)
             }
         }
         let pilotStart = count - pilotCount
