@@ -3,14 +3,16 @@ import FrameMarkPipeline
 import TestSupport
 import XCTest
 
-/// Every bad input gives a MediaError naming the file and leaves no output behind.
+/// Every bad input gives a one-line MediaError naming the file and the cause, and leaves no
+/// output behind and the input untouched.
 final class BadInputTests: XCTestCase {
     var clips: ClipFactory!
 
     override func setUpWithError() throws { clips = try ClipFactory("bad-input") }
     override func tearDown() { clips.cleanUp() }
 
-    private func expectFailure(_ input: String, output: String? = nil, mentions: String,
+    /// `mentions`: every one of them is in the error's text (the file it is about, and the cause).
+    private func expectFailure(_ input: String, output: String? = nil, mentions: String...,
                                file: StaticString = #filePath, line: UInt = #line) {
         let out = output ?? clips.path("out.mp4")
         let before = (try? FileManager.default.contentsOfDirectory(atPath: clips.folder.path)) ?? []
@@ -19,7 +21,9 @@ final class BadInputTests: XCTestCase {
                              file: file, line: line) { error in
             let text = "\(error)"
             XCTAssertTrue(error is MediaError, "\(text)", file: file, line: line)
-            XCTAssertTrue(text.contains(mentions), "'\(text)' should mention '\(mentions)'", file: file, line: line)
+            for expected in mentions {
+                XCTAssertTrue(text.contains(expected), "'\(text)' should mention '\(expected)'", file: file, line: line)
+            }
             XCTAssertFalse(text.contains("\n"), "one line", file: file, line: line)
         }
         let after = (try? FileManager.default.contentsOfDirectory(atPath: clips.folder.path)) ?? []
@@ -28,15 +32,15 @@ final class BadInputTests: XCTestCase {
     }
 
     func testMissingFile() {
-        expectFailure(clips.path("nope.mp4"), mentions: "no such file")
+        expectFailure(clips.path("nope.mp4"), mentions: "nope.mp4", "no such file")
     }
 
     func testNotAVideo() throws {
         let text = clips.path("notes.mp4")
         try "just some text\n".write(toFile: text, atomically: true, encoding: .utf8)
-        expectFailure(text, mentions: "notes.mp4")
+        expectFailure(text, mentions: "notes.mp4", "not a readable media file")
         let audio = try clips.ffmpeg(["-f", "lavfi", "-i", "sine", "-t", "1"], output: "audio.m4a")
-        expectFailure(audio, mentions: "no video stream")
+        expectFailure(audio, mentions: "audio.m4a", "no video stream")
     }
 
     func testTruncatedFile() throws {
@@ -45,17 +49,17 @@ final class BadInputTests: XCTestCase {
         let cut = clips.path("cut.mp4")
         try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: cut))
         try FileManager.default.removeItem(atPath: input)
-        expectFailure(cut, mentions: "truncated")
+        expectFailure(cut, mentions: "cut.mp4", "truncated")
     }
 
     func testZeroFrames() throws {
         let input = try clips.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x180", "-frames:v", "0", "-c:v", "libx264"], output: "empty.mkv")
-        expectFailure(input, mentions: "empty.mkv")
+        expectFailure(input, mentions: "empty.mkv", "not a readable media file")
     }
 
     func testOddSize() throws {
         let input = try clips.testClip("odd.mkv", seconds: 0.2, codecArgs: ["-c:v", "ffv1"], filter: "scale=321:181")
-        expectFailure(input, mentions: "odd frame size 321x181")
+        expectFailure(input, mentions: "odd.mkv", "odd frame size 321x181")
     }
 
     func testHugeDimensions() throws {

@@ -11,6 +11,10 @@ final class AttachedMarkTests: XCTestCase {
     nonisolated(unsafe) static var clips: ClipFactory!
     nonisolated(unsafe) static var source: String!
 
+    /// Why the source clip could not be made: reported by every test (an XCTFail in a class
+    /// setUp is dropped on Linux).
+    nonisolated(unsafe) static var setUpError: Error?
+
     override class func setUp() {
         super.setUp()
         do {
@@ -18,8 +22,12 @@ final class AttachedMarkTests: XCTestCase {
             source = try clips.ffmpeg(["-i", RepositorySamples.astronautPan, "-t", "4", "-vf", "scale=640:360", "-c:v", "libx264",
                                        "-preset", "veryfast", "-crf", "16", "-an"], output: "source.mp4")
         } catch {
-            XCTFail("could not make the source clip: \(error)")
+            setUpError = error
         }
+    }
+
+    override func setUpWithError() throws {
+        if let error = Self.setUpError { throw error }
     }
 
     override class func tearDown() {

@@ -62,7 +62,10 @@ public enum Oracle {
     public static func videoStreamEntry(_ path: String, _ entry: String) throws -> String {
         let r = try runCommand("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=\(entry)",
                                            "-of", "default=nw=1:nk=1", path])
-        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let value = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Two failed probes would otherwise compare equal as two empty strings.
+        guard r.status == 0, !value.isEmpty else { throw TestSupportError("ffprobe has no \(entry) for \(path): \(r.stderr)") }
+        return value
     }
 
     /// Display rotation of the first video stream, or nil.
