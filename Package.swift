@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "FrameMark",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "framemark", targets: ["framemark"]),
         .library(name: "FrameMarkPipeline", targets: ["FrameMarkPipeline"]),

@@ -1,4 +1,4 @@
-import CFFmpeg
+internal import CFFmpeg
 import Foundation
 
 /// What an attack does to a video: a libavfilter description (as `-vf` takes) and the codec it is

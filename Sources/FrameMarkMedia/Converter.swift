@@ -1,4 +1,4 @@
-import CFFmpeg
+internal import CFFmpeg
 
 /// Converts decoded pictures to 8-bit yuv420p of the same size (`sws_scale_frame`), the one format
 /// the rest of FrameMark works on. Frames already in yuv420p pass through untouched.

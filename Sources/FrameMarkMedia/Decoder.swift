@@ -1,4 +1,4 @@
-import CFFmpeg
+internal import CFFmpeg
 
 /// A video decoder for one input stream (`avcodec_send_packet` / `avcodec_receive_frame`).
 final class Decoder {

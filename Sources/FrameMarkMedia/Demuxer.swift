@@ -1,4 +1,4 @@
-import CFFmpeg
+internal import CFFmpeg
 import Foundation
 
 /// An open input file (`avformat_open_input` + `avformat_find_stream_info`).

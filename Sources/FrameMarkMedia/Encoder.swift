@@ -1,4 +1,4 @@
-import CFFmpeg
+internal import CFFmpeg
 
 /// Settings for the H.264 encode (libx264).
 public struct EncoderSettings: Sendable {

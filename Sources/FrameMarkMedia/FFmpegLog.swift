@@ -1,4 +1,4 @@
-import CFFmpeg
+internal import CFFmpeg
 
 /// FFmpeg's own logging on stderr (`av_log_set_level`). FrameMark reports errors itself in one
 /// line, so the libraries stay quiet unless asked.

@@ -1,4 +1,4 @@
-import CFFmpeg
+internal import CFFmpeg
 
 /// A libavfilter graph with one video input and one video output, described as on the ffmpeg
 /// command line (`-vf`). Source filters inside the description (`testsrc2`, …) are allowed.

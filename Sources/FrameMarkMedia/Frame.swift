@@ -1,4 +1,4 @@
-import CFFmpeg
+internal import CFFmpeg
 
 /// An owned `AVFrame` holding one decoded picture (8-bit planar YUV after conversion).
 ///

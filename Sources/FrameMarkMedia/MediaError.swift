@@ -1,4 +1,4 @@
-import CFFmpeg
+internal import CFFmpeg
 
 /// An error from the media layer: what was being done, to which file, and FFmpeg's own words.
 public struct MediaError: Error, CustomStringConvertible, Sendable {

@@ -1,4 +1,4 @@
-import CFFmpeg
+internal import CFFmpeg
 
 /// A compressed packet of a stream that is copied through unchanged (audio, subtitles).
 public final class PassthroughPacket: @unchecked Sendable {

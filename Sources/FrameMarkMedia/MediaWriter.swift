@@ -1,4 +1,4 @@
-import CFFmpeg
+internal import CFFmpeg
 import Foundation
 
 /// Writes the H.264 re-encode of a `MediaReader`'s video, with its audio and subtitle streams,

@@ -1,4 +1,4 @@
-import CFFmpeg
+internal import CFFmpeg
 
 /// An output file being written (`avformat_alloc_output_context2`, `av_interleaved_write_frame`).
 /// Not thread-safe: one writer.

@@ -1,4 +1,4 @@
-import CFFmpeg
+internal import CFFmpeg
 
 /// The luma of a packed RGB(A) or grey picture as the detector will read it, and the way back: a
 /// change of that luma added equally to the colour channels, at 8 or 16 bits a sample.

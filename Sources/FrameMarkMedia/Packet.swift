@@ -1,4 +1,4 @@
-import CFFmpeg
+internal import CFFmpeg
 
 /// An owned `AVPacket` (`av_packet_alloc` / `av_packet_free`).
 final class Packet: @unchecked Sendable {

@@ -1,4 +1,4 @@
-import CFFmpeg
+internal import CFFmpeg
 import Foundation
 
 /// A still picture (PNG, JPEG, WebP) decoded by FFmpeg's own image codecs, held in a form the mark

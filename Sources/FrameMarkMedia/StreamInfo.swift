@@ -1,4 +1,4 @@
-import CFFmpeg
+internal import CFFmpeg
 
 /// What kind of data a stream carries.
 public enum StreamKind: String, Sendable, Codable {

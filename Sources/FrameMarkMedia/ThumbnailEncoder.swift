@@ -1,4 +1,4 @@
-import CFFmpeg
+internal import CFFmpeg
 
 /// Small JPEG pictures of decoded frames, for reports: `sws_scale_frame` down to `width` pixels
 /// wide (aspect kept) in full-range yuvj420p, then FFmpeg's `mjpeg` encoder at a fixed quantiser.
