@@ -10,10 +10,12 @@ let package = Package(
         .library(name: "FrameMarkMedia", targets: ["FrameMarkMedia"]),
         .library(name: "FrameMarkCore", targets: ["FrameMarkCore"]),
         .library(name: "FrameMarkForensics", targets: ["FrameMarkForensics"]),
+        .library(name: "FrameMarkRegistry", targets: ["FrameMarkRegistry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // FFmpeg's C libraries through pkg-config, plus a header of tiny inline shims for macros.
@@ -30,6 +32,8 @@ let package = Package(
         .target(name: "FrameMarkForensics", dependencies: ["FrameMarkCore"]),
         // Streaming transcode with the ordered worker pool; sees Swift types only.
         .target(name: "FrameMarkPipeline", dependencies: ["FrameMarkMedia", "FrameMarkCore", "FrameMarkForensics"]),
+        // What was issued: every message, the file it went into and how (SQLite through GRDB).
+        .target(name: "FrameMarkRegistry", dependencies: ["FrameMarkCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .executableTarget(
             name: "framemark",
             dependencies: [
@@ -43,5 +47,6 @@ let package = Package(
         .testTarget(name: "FrameMarkMediaTests", dependencies: ["FrameMarkMedia", "FrameMarkPipeline", "TestSupport"]),
         .testTarget(name: "FrameMarkPipelineTests", dependencies: ["FrameMarkPipeline", "FrameMarkMedia", "FrameMarkCore", "FrameMarkForensics", "TestSupport"]),
         .testTarget(name: "FrameMarkCLITests", dependencies: ["framemark", "TestSupport"]),
+        .testTarget(name: "FrameMarkRegistryTests", dependencies: ["FrameMarkRegistry", "FrameMarkCore"]),
     ]
 )

@@ -15,6 +15,13 @@ public struct WatermarkKey: @unchecked Sendable {
         try self.init(bytes: Data(string.utf8))
     }
 
+    /// Names the key without giving it away: the first 16 hex digits of HMAC-SHA256(key,
+    /// "framemark/fingerprint"). A registry records this, never the key.
+    public var fingerprint: String {
+        HMAC<SHA256>.authenticationCode(for: Data("framemark/fingerprint".utf8), using: secret)
+            .prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+
     /// A deterministic pseudo-random stream for one purpose (`label`), from HMAC-SHA256 in counter mode.
     func stream(_ label: String) -> PRFStream { PRFStream(key: secret, label: label) }
 }

@@ -10,6 +10,7 @@ final class ModuleLayoutTests: XCTestCase {
         "FrameMarkCore": ["CFFmpeg", "FrameMarkMedia", "FrameMarkPipeline", "FrameMarkForensics"],
         "FrameMarkForensics": ["CFFmpeg", "FrameMarkMedia", "FrameMarkPipeline"],
         "FrameMarkPipeline": ["CFFmpeg"],
+        "FrameMarkRegistry": ["CFFmpeg", "FrameMarkMedia", "FrameMarkPipeline"],
         "framemark": ["CFFmpeg"],
     ]
 

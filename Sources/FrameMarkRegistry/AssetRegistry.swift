@@ -1,0 +1,172 @@
+import Foundation
+import FrameMarkCore
+import GRDB
+
+/// One issued message: the file it was put into, how, and how far that got.
+public struct Asset: Sendable, Equatable {
+    public enum Status: String, Sendable { case pending, done, failed }
+
+    public var id: Int64
+    public var message: Message
+    public var inputPath: String
+    public var inputSHA256: String
+    public var outputPath: String
+    public var outputSHA256: String?
+    /// `WatermarkKey.fingerprint` of the key it was marked with (never the key).
+    public var keyFingerprint: String
+    public var strength: Double
+    /// The embedding settings as JSON (grid, preset, CRF, quality…).
+    public var settings: String
+    public var toolVersion: String
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var status: Status
+    public var error: String?
+    /// Free columns from the caller's list (asset id, model, prompt id…), as a JSON object.
+    public var metadata: String
+}
+
+/// What a file is to be marked with: everything an `Asset` records before the marking starts.
+public struct AssetRequest: Sendable {
+    public var inputPath: String
+    public var inputSHA256: String
+    public var outputPath: String
+    public var keyFingerprint: String
+    public var strength: Double
+    public var settings: String
+    public var toolVersion: String
+    /// A message the caller chose (from its list); nil to draw one at random.
+    public var message: Message?
+    public var metadata: String
+
+    public init(inputPath: String, inputSHA256: String, outputPath: String, keyFingerprint: String, strength: Double,
+                settings: String, toolVersion: String, message: Message? = nil, metadata: String = "{}") {
+        self.inputPath = inputPath
+        self.inputSHA256 = inputSHA256
+        self.outputPath = outputPath
+        self.keyFingerprint = keyFingerprint
+        self.strength = strength
+        self.settings = settings
+        self.toolVersion = toolVersion
+        self.message = message
+        self.metadata = metadata
+    }
+}
+
+public enum RegistryError: Error, CustomStringConvertible {
+    /// The message asked for was issued before, for another output.
+    case messageTaken(Message, outputPath: String)
+    /// The output was reserved before with another message than the one asked for.
+    case outputReserved(String, message: Message)
+
+    public var description: String {
+        switch self {
+        case .messageTaken(let m, let path): "message \(m.hex) was already issued (for \(path)): messages are never issued twice"
+        case .outputReserved(let path, let m): "\(path) was already reserved with message \(m.hex)"
+        }
+    }
+}
+
+/// The registry of issued messages, in one SQLite file (WAL: one writer, readers alongside).
+///
+/// A message is written, unique by a database constraint, before its file is marked, and it
+/// stays with that output for good: a batch run again after a crash finds the pending row and
+/// marks the file with the same message, and no message is ever issued twice.
+public final class AssetRegistry: Sendable {
+    private let database: DatabasePool
+
+    /// Opens the registry at `path`, creating it (and its table) when absent.
+    public init(path: String) throws {
+        database = try DatabasePool(path: path)
+        try Self.migrator.migrate(database)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("assets") { db in
+            try db.create(table: "asset") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("message", .text).notNull().unique()
+                t.column("input_path", .text).notNull()
+                t.column("input_sha256", .text).notNull()
+                t.column("output_path", .text).notNull().unique()
+                t.column("output_sha256", .text)
+                t.column("key_fingerprint", .text).notNull()
+                t.column("strength", .double).notNull()
+                t.column("settings", .text).notNull()
+                t.column("tool_version", .text).notNull()
+                t.column("started_at", .datetime).notNull()
+                t.column("finished_at", .datetime)
+                t.column("status", .text).notNull().check { ["pending", "done", "failed"].contains($0) }
+                t.column("error", .text)
+                t.column("metadata", .text).notNull()
+            }
+        }
+        return migrator
+    }
+
+    /// The row for `request.outputPath`: the one reserved before (its message kept), or a new
+    /// pending one with the requested message or one drawn at random from the 64-bit space.
+    public func reserve(_ request: AssetRequest) throws -> Asset {
+        try database.write { db in
+            if let row = try Row.fetchOne(db, sql: "SELECT * FROM asset WHERE output_path = ?", arguments: [request.outputPath]) {
+                let existing = try Self.asset(row)
+                if let wanted = request.message, wanted != existing.message {
+                    throw RegistryError.outputReserved(request.outputPath, message: existing.message)
+                }
+                return existing
+            }
+            var generator = SystemRandomNumberGenerator()
+            while true {
+                let message = request.message ?? Message(generator.next())
+                if let taken = try String.fetchOne(db, sql: "SELECT output_path FROM asset WHERE message = ?", arguments: [message.hex]) {
+                    if request.message != nil { throw RegistryError.messageTaken(message, outputPath: taken) }
+                    continue
+                }
+                try db.execute(sql: """
+                    INSERT INTO asset (message, input_path, input_sha256, output_path, key_fingerprint, strength, settings,
+                                       tool_version, started_at, status, metadata)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)
+                    """, arguments: [message.hex, request.inputPath, request.inputSHA256, request.outputPath, request.keyFingerprint,
+                                     request.strength, request.settings, request.toolVersion, Date(), request.metadata])
+                let id = db.lastInsertedRowID
+                return try Self.asset(try Row.fetchOne(db, sql: "SELECT * FROM asset WHERE id = ?", arguments: [id])!)
+            }
+        }
+    }
+
+    /// Records that the asset's output was written whole, with its hash.
+    public func finish(_ id: Int64, outputSHA256: String) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE asset SET status = 'done', output_sha256 = ?, finished_at = ?, error = NULL WHERE id = ?",
+                           arguments: [outputSHA256, Date(), id])
+        }
+    }
+
+    /// Records that marking the asset failed, and why (its message stays with it).
+    public func fail(_ id: Int64, error: String) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE asset SET status = 'failed', error = ?, finished_at = ? WHERE id = ?", arguments: [error, Date(), id])
+        }
+    }
+
+    /// The asset a detected message belongs to.
+    public func asset(message: Message) throws -> Asset? {
+        try database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM asset WHERE message = ?", arguments: [message.hex]).map(Self.asset)
+        }
+    }
+
+    /// Every asset, in the order they were reserved.
+    public func assets() throws -> [Asset] {
+        try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM asset ORDER BY id").map(Self.asset) }
+    }
+
+    private static func asset(_ row: Row) throws -> Asset {
+        Asset(id: row["id"], message: try Message(hex: row["message"]), inputPath: row["input_path"], inputSHA256: row["input_sha256"],
+              outputPath: row["output_path"], outputSHA256: row["output_sha256"], keyFingerprint: row["key_fingerprint"],
+              strength: row["strength"], settings: row["settings"], toolVersion: row["tool_version"], startedAt: row["started_at"],
+              finishedAt: row["finished_at"], status: Asset.Status(rawValue: row["status"]) ?? .failed, error: row["error"],
+              metadata: row["metadata"])
+    }
+}
