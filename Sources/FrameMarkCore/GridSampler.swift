@@ -256,9 +256,10 @@ struct GridSampler {
                     let xEnd = min(colEnd[gx], w - 1)
                     guard colStart[gx] < xEnd else { continue }
                     // Sixteen pixels at a time (|a − b| as max − min of bytes, summed in 16-bit
-                    // lanes: at most 4 × 510 per lane over a cell), then the rest one by one.
+                    // lanes, at most 510 a chunk: emptied every 128 chunks), then the rest one by one.
                     var x = colStart[gx]
                     var lanes = SIMD16<UInt16>(repeating: 0)
+                    var chunks = 0
                     while x + 16 <= xEnd {
                         let c = base.loadUnaligned(fromByteOffset: row + x, as: SIMD16<UInt8>.self)
                         let right = base.loadUnaligned(fromByteOffset: row + x + 1, as: SIMD16<UInt8>.self)
@@ -266,7 +267,8 @@ struct GridSampler {
                         let dx = pointwiseMax(c, right) &- pointwiseMin(c, right), dy = pointwiseMax(c, down) &- pointwiseMin(c, down)
                         lanes &+= SIMD16<UInt16>(truncatingIfNeeded: dx) &+ SIMD16<UInt16>(truncatingIfNeeded: dy)
                         x += 16
-                        if lanes.max() > 60_000 { gradSum[gx] &+= lanes.indices.reduce(0) { $0 &+ UInt32(lanes[$1]) }; lanes = .zero }
+                        chunks += 1
+                        if chunks == 128 { gradSum[gx] &+= lanes.indices.reduce(0) { $0 &+ UInt32(lanes[$1]) }; lanes = .zero; chunks = 0 }
                     }
                     var g: UInt32 = lanes.indices.reduce(0) { $0 &+ UInt32(lanes[$1]) }
                     while x < xEnd {

@@ -47,12 +47,12 @@ struct TemplateSearch {
         }
         let peaks = bands.map { Self.maximum5x5($0.spectrum) }
         let stats = peaks.map { Self.statistics($0) }
+        let scales = bands.map { Self.logSteps($0.scales, step: 0.02) }
         let turns = stride(from: -Self.maxDegrees, through: Self.maxDegrees, by: 1.4).map { $0 * .pi / 180 }
         let jobs = bands.indices.flatMap { b in Self.orientations.indices.flatMap { o in turns.map { (b, o, $0) } } }
         let scanned = parallelMap(jobs.count) { i -> (score: Double, sx: Double, sy: Double, radians: Double, orientation: Int, band: Int)? in
             let (b, o, r) = jobs[i]
-            let scales = Self.logSteps(bands[b].scales, step: 0.02)
-            return scan(peaks[b], reduction: bands[b].spectrum.reduction, scalesX: scales, scalesY: scales, radians: r,
+            return scan(peaks[b], reduction: bands[b].spectrum.reduction, scalesX: scales[b], scalesY: scales[b], radians: r,
                         orientation: o, statistics: stats[b]).map { ($0.score, $0.sx, $0.sy, r, o, b) }
         }
         // Sorted by score, ties in the order scanned, so the candidates are the same on any machine.

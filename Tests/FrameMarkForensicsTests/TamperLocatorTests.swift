@@ -17,11 +17,11 @@ final class TamperLocatorTests: XCTestCase {
     /// Box scores from prefix sums over the projections' block rectangles are the sums over the
     /// projections each box touches, for every box, upright and turned.
     func testPrefixSumBoxScoresMatchTheTouchTable() throws {
-        var generator = SeededGenerator(seed: 42)
+        var noise = TimelineTests.Noise(state: 42)
         for o in [0, 5] {
             let locator = TamperLocator(map: try map(orientation: o))
             XCTAssertTrue(locator.scoresByPrefixSums, "local blocks touch a rectangle of blocks each")
-            let evidence = (0..<locator.projectionCount).map { _ in Float.random(in: -2...3, using: &generator) }
+            let evidence = (0..<locator.projectionCount).map { _ in Float(-2 + 5 * noise.unit()) }
             var fast = [Float](repeating: 0, count: locator.boxes.count), direct = fast
             locator.addBoxScores(evidence, into: &fast)
             locator.addBoxScoresByTouch(evidence, into: &direct)
@@ -32,18 +32,5 @@ final class TamperLocatorTests: XCTestCase {
                 XCTAssertEqual(direct[k], brute[k], accuracy: 1e-3)
             }
         }
-    }
-}
-
-/// SplitMix64: the same evidence on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
