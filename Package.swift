@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "FrameMarkCore", targets: ["FrameMarkCore"]),
         .library(name: "FrameMarkForensics", targets: ["FrameMarkForensics"]),
         .library(name: "FrameMarkRegistry", targets: ["FrameMarkRegistry"]),
+        .library(name: "FrameMarkBatch", targets: ["FrameMarkBatch"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,10 +35,13 @@ let package = Package(
         .target(name: "FrameMarkPipeline", dependencies: ["FrameMarkMedia", "FrameMarkCore", "FrameMarkForensics"]),
         // What was issued: every message, the file it went into and how (SQLite through GRDB).
         .target(name: "FrameMarkRegistry", dependencies: ["FrameMarkCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Many files marked under messages from the registry: inputs, outputs, resume, shards.
+        .target(name: "FrameMarkBatch", dependencies: ["FrameMarkPipeline", "FrameMarkMedia", "FrameMarkCore", "FrameMarkRegistry",
+                                                       .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "framemark",
             dependencies: [
-                "FrameMarkPipeline", "FrameMarkMedia", "FrameMarkCore", "FrameMarkForensics",
+                "FrameMarkPipeline", "FrameMarkMedia", "FrameMarkCore", "FrameMarkForensics", "FrameMarkBatch", "FrameMarkRegistry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -48,5 +52,6 @@ let package = Package(
         .testTarget(name: "FrameMarkPipelineTests", dependencies: ["FrameMarkPipeline", "FrameMarkMedia", "FrameMarkCore", "FrameMarkForensics", "TestSupport"]),
         .testTarget(name: "FrameMarkCLITests", dependencies: ["framemark", "TestSupport"]),
         .testTarget(name: "FrameMarkRegistryTests", dependencies: ["FrameMarkRegistry", "FrameMarkCore"]),
+        .testTarget(name: "FrameMarkBatchTests", dependencies: ["FrameMarkBatch", "FrameMarkRegistry", "FrameMarkCore", "TestSupport"]),
     ]
 )

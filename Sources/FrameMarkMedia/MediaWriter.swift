@@ -36,7 +36,7 @@ public final class MediaWriter {
         guard FileManager.default.isWritableFile(atPath: folder) else {
             throw MediaError(path: path, "output folder \(folder) is not writable")
         }
-        temporaryPath = folder + "/." + url.lastPathComponent + ".framemark-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
+        temporaryPath = TemporaryFiles.name(beside: path)
         muxer = try Muxer(path: temporaryPath, formatName: format)
 
         let demuxer = reader.demuxer
@@ -113,11 +113,13 @@ public final class MediaWriter {
             try encoder.send(nil)
             try drainEncoder()
             try muxer.finish()
+            try TemporaryFiles.sync(temporaryPath)
             // rename(2) replaces an existing output atomically: readers see the old file or the new one.
             if rename(temporaryPath, path) != 0 {
                 throw MediaError(path: path, "cannot move the finished file into place (\(String(cString: strerror(errno))))")
             }
             TemporaryFiles.shared.remove(temporaryPath)
+            TemporaryFiles.syncFolder(of: path)
             done = true
         } catch {
             discard()

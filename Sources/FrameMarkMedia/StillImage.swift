@@ -209,11 +209,13 @@ public final class StillImage {
     /// is never held twice beside the encoder's output: a later write starts from the converted one.
     public func write(to path: String, format: Format, quality: Int = 92) throws {
         guard (1...100).contains(quality) else { throw MediaError("quality \(quality) is outside 1…100") }
-        let temporary = path + ".part-\(getpid())"
+        let temporary = TemporaryFiles.name(beside: path)
         guard FileManager.default.createFile(atPath: temporary, contents: nil),
               let file = FileHandle(forWritingAtPath: temporary) else {
             throw MediaError(path: path, "cannot write the picture (\(String(cString: strerror(errno))))")
         }
+        TemporaryFiles.shared.add(temporary)
+        defer { TemporaryFiles.shared.remove(temporary) }
         do {
             defer { try? file.close() }
             try encode(format: format, quality: quality) { bytes in
@@ -221,6 +223,7 @@ public final class StillImage {
                     throw MediaError(path: path, "cannot write the picture (\(error.localizedDescription))")
                 }
             }
+            try file.synchronize()
         } catch {
             unlink(temporary)
             throw error
@@ -230,6 +233,7 @@ public final class StillImage {
             unlink(temporary)
             throw MediaError(path: path, "cannot write the picture (\(reason))")
         }
+        TemporaryFiles.syncFolder(of: path)
     }
 
     /// Encodes the picture and hands the encoder's packets (for these codecs one packet, the whole

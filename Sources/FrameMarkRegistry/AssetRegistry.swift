@@ -58,27 +58,30 @@ public enum RegistryError: Error, CustomStringConvertible {
     case messageTaken(Message, outputPath: String)
     /// The output was reserved before with another message than the one asked for.
     case outputReserved(String, message: Message)
+    /// The registry's database could not be opened or set up.
+    case cannotOpen(String, reason: String)
 
     public var description: String {
         switch self {
         case .messageTaken(let m, let path): "message \(m.hex) was already issued (for \(path)): messages are never issued twice"
         case .outputReserved(let path, let m): "\(path) was already reserved with message \(m.hex)"
+        case .cannotOpen(let path, let reason): "\(path): cannot open the registry (\(reason))"
         }
     }
 }
 
 /// The registry of issued messages, in one SQLite file (WAL: one writer, readers alongside).
-///
-/// A message is written, unique by a database constraint, before its file is marked, and it
-/// stays with that output for good: a batch run again after a crash finds the pending row and
-/// marks the file with the same message, and no message is ever issued twice.
-public final class AssetRegistry: Sendable {
+public final class SQLiteAssetRegistry: AssetRegistry {
     private let database: DatabasePool
 
     /// Opens the registry at `path`, creating it (and its table) when absent.
     public init(path: String) throws {
-        database = try DatabasePool(path: path)
-        try Self.migrator.migrate(database)
+        do {
+            database = try DatabasePool(path: path)
+            try Self.migrator.migrate(database)
+        } catch {
+            throw RegistryError.cannotOpen(path, reason: (error as? DatabaseError)?.message ?? "\(error)")
+        }
     }
 
     static var migrator: DatabaseMigrator {
@@ -105,8 +108,6 @@ public final class AssetRegistry: Sendable {
         return migrator
     }
 
-    /// The row for `request.outputPath`: the one reserved before (its message kept), or a new
-    /// pending one with the requested message or one drawn at random from the 64-bit space.
     public func reserve(_ request: AssetRequest) throws -> Asset {
         try database.write { db in
             if let row = try Row.fetchOne(db, sql: "SELECT * FROM asset WHERE output_path = ?", arguments: [request.outputPath]) {
@@ -135,7 +136,21 @@ public final class AssetRegistry: Sendable {
         }
     }
 
-    /// Records that the asset's output was written whole, with its hash.
+    public func asset(outputPath: String) throws -> Asset? {
+        try database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM asset WHERE output_path = ?", arguments: [outputPath]).map(Self.asset)
+        }
+    }
+
+    public func begin(_ id: Int64, inputSHA256: String) throws {
+        try database.write { db in
+            try db.execute(sql: """
+                UPDATE asset SET status = 'pending', input_sha256 = ?, started_at = ?, finished_at = NULL, output_sha256 = NULL, error = NULL
+                WHERE id = ?
+                """, arguments: [inputSHA256, Date(), id])
+        }
+    }
+
     public func finish(_ id: Int64, outputSHA256: String) throws {
         try database.write { db in
             try db.execute(sql: "UPDATE asset SET status = 'done', output_sha256 = ?, finished_at = ?, error = NULL WHERE id = ?",
@@ -143,21 +158,18 @@ public final class AssetRegistry: Sendable {
         }
     }
 
-    /// Records that marking the asset failed, and why (its message stays with it).
     public func fail(_ id: Int64, error: String) throws {
         try database.write { db in
             try db.execute(sql: "UPDATE asset SET status = 'failed', error = ?, finished_at = ? WHERE id = ?", arguments: [error, Date(), id])
         }
     }
 
-    /// The asset a detected message belongs to.
     public func asset(message: Message) throws -> Asset? {
         try database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM asset WHERE message = ?", arguments: [message.hex]).map(Self.asset)
         }
     }
 
-    /// Every asset, in the order they were reserved.
     public func assets() throws -> [Asset] {
         try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM asset ORDER BY id").map(Self.asset) }
     }

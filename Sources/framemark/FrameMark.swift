@@ -7,7 +7,7 @@ struct FrameMark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "framemark",
         abstract: "Invisible, keyed watermarks for video: embed, detect, test survival.",
-        subcommands: [Embed.self, Detect.self, Survive.self, Transcode.self, Probe.self]
+        subcommands: [Embed.self, Batch.self, Detect.self, Survive.self, Transcode.self, Probe.self]
     )
 }
 

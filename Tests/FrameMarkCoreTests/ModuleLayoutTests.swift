@@ -11,6 +11,7 @@ final class ModuleLayoutTests: XCTestCase {
         "FrameMarkForensics": ["CFFmpeg", "FrameMarkMedia", "FrameMarkPipeline"],
         "FrameMarkPipeline": ["CFFmpeg"],
         "FrameMarkRegistry": ["CFFmpeg", "FrameMarkMedia", "FrameMarkPipeline"],
+        "FrameMarkBatch": ["CFFmpeg"],
         "framemark": ["CFFmpeg"],
     ]
 

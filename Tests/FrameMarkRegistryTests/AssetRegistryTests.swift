@@ -27,7 +27,7 @@ final class AssetRegistryTests: XCTestCase {
     }
 
     func testAReservedOutputKeepsItsMessageAcrossRunsAndTheFileIsReopened() throws {
-        let registry = try AssetRegistry(path: path)
+        let registry = try SQLiteAssetRegistry(path: path)
         let first = try registry.reserve(try request("clip.mp4"))
         XCTAssertEqual(first.status, .pending)
         XCTAssertNil(first.finishedAt)
@@ -35,7 +35,7 @@ final class AssetRegistryTests: XCTestCase {
         XCTAssertEqual(try registry.reserve(try request("clip.mp4")).message, first.message)
         try registry.finish(first.id, outputSHA256: String(repeating: "b", count: 64))
 
-        let reopened = try AssetRegistry(path: path)
+        let reopened = try SQLiteAssetRegistry(path: path)
         let found = try XCTUnwrap(try reopened.asset(message: first.message))
         XCTAssertEqual(found.status, .done)
         XCTAssertEqual(found.outputPath, "out/clip.mp4")
@@ -48,7 +48,7 @@ final class AssetRegistryTests: XCTestCase {
     }
 
     func testDrawnMessagesAreDistinctAndChosenOnesAreNeverIssuedTwice() throws {
-        let registry = try AssetRegistry(path: path)
+        let registry = try SQLiteAssetRegistry(path: path)
         let drawn = try (0..<200).map { try registry.reserve(try request("clip\($0).mp4")).message }
         XCTAssertEqual(Set(drawn).count, 200)
 
@@ -65,7 +65,7 @@ final class AssetRegistryTests: XCTestCase {
     }
 
     func testAFailureIsRecordedWithItsCauseAndKeepsTheMessage() throws {
-        let registry = try AssetRegistry(path: path)
+        let registry = try SQLiteAssetRegistry(path: path)
         let asset = try registry.reserve(try request("broken.mp4"))
         try registry.fail(asset.id, error: "broken.mp4: not a readable media file")
         let failed = try XCTUnwrap(try registry.asset(message: asset.message))
