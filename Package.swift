@@ -46,7 +46,7 @@ let package = Package(
             ]
         ),
         .target(name: "TestSupport", dependencies: ["FrameMarkMedia"], path: "Tests/TestSupport"),
-        .testTarget(name: "FrameMarkCoreTests", dependencies: ["FrameMarkCore"]),
+        .testTarget(name: "FrameMarkCoreTests", dependencies: ["FrameMarkCore", "TestSupport"]),
         .testTarget(name: "FrameMarkForensicsTests", dependencies: ["FrameMarkForensics", "FrameMarkCore"]),
         .testTarget(name: "FrameMarkMediaTests", dependencies: ["FrameMarkMedia", "FrameMarkPipeline", "TestSupport"]),
         .testTarget(name: "FrameMarkPipelineTests", dependencies: ["FrameMarkPipeline", "FrameMarkMedia", "FrameMarkCore", "FrameMarkForensics", "TestSupport"]),

@@ -15,6 +15,8 @@ public struct ForensicPage {
     public var report: ForensicReport
     /// JPEG bytes of the frames `thumbnailFrames` chose.
     public var thumbnails: [Int: [UInt8]]
+    /// What the message was issued for (the asset registry's record), shown under the verdict.
+    public var asset: [(label: String, value: String)] = []
 
     public init(file: String, detected: Bool, log10PValue: Double, message: String?, transform: String,
                 frames: [(time: Double, log10P: Double)], report: ForensicReport, thumbnails: [Int: [UInt8]]) {
@@ -68,6 +70,7 @@ public struct ForensicPage {
         <h1>FrameMark — \(name)</h1>
         <p>\(verdict)<br>message: <code>\(message.map(Self.escape) ?? "unreadable")</code> · transform: \(Self.escape(transform))
         · \(frames.count) frames · \(edits == 0 ? "no edits found" : "\(edits) edited segment\(edits == 1 ? "" : "s")")</p>
+        \(assetTable())
         \(legend())
         \(timeline())
         \(originalTimePlot())
@@ -76,6 +79,11 @@ public struct ForensicPage {
         \(thumbnailSection())
         </body></html>
         """
+    }
+
+    private func assetTable() -> String {
+        guard !asset.isEmpty else { return "" }
+        return "<h2>Asset</h2><table>" + asset.map { "<tr><th>\(Self.escape($0.label))</th><td>\(Self.escape($0.value))</td></tr>" }.joined() + "</table>"
     }
 
     private func legend() -> String {

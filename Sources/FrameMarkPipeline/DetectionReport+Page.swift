@@ -35,9 +35,12 @@ extension DetectionReport {
         return transform
     }
 
-    /// Writes the page to `path` (whole or not at all).
-    public func writePage(to path: String) throws {
-        try page().write(to: path)
+    /// Writes the page to `path` (whole or not at all), with the registry's record of the
+    /// message when there is one.
+    public func writePage(to path: String, asset: [(label: String, value: String)] = []) throws {
+        var page = try page()
+        page.asset = asset
+        try page.write(to: path)
     }
 }
 

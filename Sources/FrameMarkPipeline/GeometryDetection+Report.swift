@@ -45,11 +45,12 @@ extension GeometryDetection.Verdict {
     }
 
     /// The `detect --report` page for `file`, written whole or not at all.
-    public func writePage(file: String, to path: String) throws {
+    public func writePage(file: String, to path: String, asset: [(label: String, value: String)] = []) throws {
         let report = ForensicReport(segments: segments, frames: frames.map { _ in FrameForensics() }, heatMaps: [:], blockColumns: 0, blockRows: 0)
-        let page = ForensicPage(file: file, detected: detected, log10PValue: log10PValue, message: message?.hex,
+        var page = ForensicPage(file: file, detected: detected, log10PValue: log10PValue, message: message?.hex,
                                 transform: "geometry layer: " + transformDescription,
                                 frames: frames.map { ($0.timeSeconds, $0.log10PValue) }, report: report, thumbnails: [:])
+        page.asset = asset
         try page.write(to: path)
     }
 }

@@ -174,6 +174,17 @@ public final class SQLiteAssetRegistry: AssetRegistry {
         try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM asset ORDER BY id").map(Self.asset) }
     }
 
+    public func forEachAsset(status: Asset.Status?, _ body: (Asset) throws -> Void) throws {
+        try database.read { db in
+            let rows = if let status {
+                try Row.fetchCursor(db, sql: "SELECT * FROM asset WHERE status = ? ORDER BY id", arguments: [status.rawValue])
+            } else {
+                try Row.fetchCursor(db, sql: "SELECT * FROM asset ORDER BY id")
+            }
+            while let row = try rows.next() { try body(try Self.asset(row)) }
+        }
+    }
+
     private static func asset(_ row: Row) throws -> Asset {
         Asset(id: row["id"], message: try Message(hex: row["message"]), inputPath: row["input_path"], inputSHA256: row["input_sha256"],
               outputPath: row["output_path"], outputSHA256: row["output_sha256"], keyFingerprint: row["key_fingerprint"],

@@ -24,4 +24,7 @@ public protocol AssetRegistry: Sendable {
     func asset(outputPath: String) throws -> Asset?
     /// Every asset, in the order they were reserved.
     func assets() throws -> [Asset]
+    /// Every asset (or those with `status`), in the order they were reserved, one at a time:
+    /// a registry of any size is exported without holding it.
+    func forEachAsset(status: Asset.Status?, _ body: (Asset) throws -> Void) throws
 }

@@ -25,31 +25,43 @@ struct Detect: ParsableCommand {
     @Option(help: "Also write a self-contained HTML page: timeline, segments, flagged frames with their tamper maps.")
     var report: String?
 
+    @Option(help: "An asset registry (the SQLite file `batch` wrote): the asset the message was issued for is added to the output and the report.")
+    var registry: String?
+
     func run() throws {
         try reportingFailures {
             let key = try keyOptions.load()
+            let lookup = try registry.map { try AssetLookup(path: $0) }
             let report = try WatermarkDetection(jobs: jobs, quiet: quiet).run(input: input, key: key)
             let v = report.verdict
             // A copy whose frame was cropped, reframed or turned reads nothing on the frame's own
             // grid: the geometry layer is looked for then (marks made with `embed --tiles`).
             if let g = try GeometryDetection.fallback(after: v, input: input, key: key) {
+                let asset = try lookup?.asset(for: g.message)
                 if json {
-                    try printJSON(GeometryJSON.object(g, file: input, seconds: report.seconds))
+                    var object = GeometryJSON.object(g, file: input, seconds: report.seconds)
+                    if let lookup { object["asset"] = lookup.json(asset) }
+                    try printJSON(object)
                 } else {
                     print("\(input): WATERMARKED (geometry layer) — log10 p = \(String(format: "%.1f", g.log10PValue))")
                     print("  message: \(g.message?.hex ?? "unreadable")")
+                    if let lookup { print("  asset: \(lookup.line(asset))") }
                     print("  transform: \(g.transformDescription)")
                     print("  frames detected: \(g.frames.filter(\.detected).count)/\(g.frames.count)")
                 }
-                if let path = self.report { try g.writePage(file: input, to: path) }
+                if let path = self.report { try g.writePage(file: input, to: path, asset: AssetLookup.facts(asset)) }
                 return
             }
+            let asset = try lookup?.asset(for: v.message)
             if json {
-                try printJSON(DetectionJSON.object(report))
+                var object = DetectionJSON.object(report)
+                if let lookup { object["asset"] = lookup.json(asset) }
+                try printJSON(object)
             } else {
                 let marked = v.frames.filter(\.detected).count
                 print("\(input): \(v.detected ? "WATERMARKED" : "not detected") — confidence \(String(format: "%.9f", v.confidence)), log10 p = \(String(format: "%.1f", v.log10PValue))")
                 print("  message: \(v.message?.hex ?? "unreadable")")
+                if let lookup { print("  asset: \(lookup.line(asset))") }
                 if let transform = report.transformDescription { print("  transform: \(transform)") }
                 print("  frames detected: \(marked)/\(v.frames.count)")
                 print("  segments:")
@@ -64,7 +76,7 @@ struct Detect: ParsableCommand {
                     print(line)
                 }
             }
-            if let path = self.report { try report.writePage(to: path) }
+            if let path = self.report { try report.writePage(to: path, asset: AssetLookup.facts(asset)) }
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FrameMarkCore
 import FrameMarkMedia
 
 @main
@@ -7,7 +8,8 @@ struct FrameMark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "framemark",
         abstract: "Invisible, keyed watermarks for video: embed, detect, test survival.",
-        subcommands: [Embed.self, Batch.self, Detect.self, Survive.self, Transcode.self, Probe.self]
+        version: "\(FrameMarkVersion.string) (\(LibraryVersions.ffmpeg))",
+        subcommands: [Embed.self, Batch.self, Detect.self, Survive.self, Registry.self, Transcode.self, Probe.self]
     )
 }
 

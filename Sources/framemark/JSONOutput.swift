@@ -3,7 +3,7 @@ import Foundation
 /// Prints one JSON object on stdout, keys sorted for stable output.
 func printJSON(_ object: [String: Any?]) throws {
     let cleaned = object.mapValues { $0 ?? NSNull() }
-    let data = try JSONSerialization.data(withJSONObject: cleaned, options: [.prettyPrinted, .sortedKeys])
+    let data = try JSONSerialization.data(withJSONObject: cleaned, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     print(String(decoding: data, as: UTF8.self))
 }
 

@@ -1,4 +1,5 @@
 @testable import FrameMarkCore
+import TestSupport
 import XCTest
 
 /// The vectorised ramp kernel that paints the mark against a plain per-pixel bilinear reference.

@@ -1,4 +1,5 @@
 @testable import FrameMarkCore
+import TestSupport
 import XCTest
 
 final class CodingTests: XCTestCase {

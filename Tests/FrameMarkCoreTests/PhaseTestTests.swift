@@ -1,4 +1,5 @@
 @testable import FrameMarkCore
+import TestSupport
 import Foundation
 import XCTest
 

@@ -1,4 +1,5 @@
 @testable import FrameMarkCore
+import TestSupport
 import XCTest
 
 /// The synchronisation template: a known crop, scale, stretch, rotation, mirror and padding of a

@@ -1,19 +1,7 @@
+import TestSupport
 import Foundation
 @testable import FrameMarkCore
 
-/// Seeded pseudo-random numbers (SplitMix64) for reproducible synthetic pictures.
-struct SeededRandom {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
-}
 
 /// An owned 8-bit plane with a natural-looking texture: smooth blobs at two scales plus grain.
 final class TestPlane {

@@ -1,0 +1,35 @@
+import Foundation
+import FrameMarkCore
+import FrameMarkRegistry
+
+/// `detect --registry`: the asset record of the message read, for the output and the report.
+struct AssetLookup {
+    let registry: any AssetRegistry
+    let path: String
+
+    init(path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such registry") }
+        registry = try SQLiteAssetRegistry(path: path)
+        self.path = path
+    }
+
+    func asset(for message: Message?) throws -> Asset? {
+        try message.flatMap { try registry.asset(message: $0) }
+    }
+
+    /// The `asset` field of `detect --json`: the record, or null when no message was read or it
+    /// is not in the registry.
+    func json(_ asset: Asset?) -> Any { asset.map(AssetExport.object) ?? NSNull() }
+
+    func line(_ asset: Asset?) -> String {
+        guard let asset else { return "not in the registry \(path)" }
+        return "\(asset.outputPath) (\(asset.status.rawValue), from \(asset.inputPath))" + (asset.metadata == "{}" ? "" : " \(asset.metadata)")
+    }
+
+    static func facts(_ asset: Asset?) -> [(label: String, value: String)] {
+        guard let asset else { return [] }
+        let fields = AssetExport.fields(asset)
+        return ["output_path", "status", "input_path", "input_sha256", "output_sha256", "key_fingerprint", "tool_version", "finished_at", "metadata"]
+            .compactMap { k in fields[k].flatMap { $0 }.map { (k, $0) } }
+    }
+}
