@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         // FFmpeg's C libraries through pkg-config, plus a header of tiny inline shims for macros.
@@ -33,8 +34,10 @@ let package = Package(
         .target(name: "FrameMarkForensics", dependencies: ["FrameMarkCore"]),
         // Streaming transcode with the ordered worker pool; sees Swift types only.
         .target(name: "FrameMarkPipeline", dependencies: ["FrameMarkMedia", "FrameMarkCore", "FrameMarkForensics"]),
-        // What was issued: every message, the file it went into and how (SQLite through GRDB).
-        .target(name: "FrameMarkRegistry", dependencies: ["FrameMarkCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        // What was issued: every message, the file it went into and how (SQLite through GRDB, or
+        // PostgreSQL through postgres-nio for many machines and a shared queue).
+        .target(name: "FrameMarkRegistry", dependencies: ["FrameMarkCore", .product(name: "GRDB", package: "GRDB.swift"),
+                                                          .product(name: "PostgresNIO", package: "postgres-nio")]),
         // Many files marked under messages from the registry: inputs, outputs, resume, shards.
         .target(name: "FrameMarkBatch", dependencies: ["FrameMarkPipeline", "FrameMarkMedia", "FrameMarkCore", "FrameMarkRegistry",
                                                        .product(name: "Crypto", package: "swift-crypto")]),
@@ -51,7 +54,7 @@ let package = Package(
         .testTarget(name: "FrameMarkMediaTests", dependencies: ["FrameMarkMedia", "FrameMarkPipeline", "TestSupport"]),
         .testTarget(name: "FrameMarkPipelineTests", dependencies: ["FrameMarkPipeline", "FrameMarkMedia", "FrameMarkCore", "FrameMarkForensics", "TestSupport"]),
         .testTarget(name: "FrameMarkCLITests", dependencies: ["framemark", "TestSupport"]),
-        .testTarget(name: "FrameMarkRegistryTests", dependencies: ["FrameMarkRegistry", "FrameMarkCore"]),
+        .testTarget(name: "FrameMarkRegistryTests", dependencies: ["FrameMarkRegistry", "FrameMarkCore", "TestSupport"]),
         .testTarget(name: "FrameMarkBatchTests", dependencies: ["FrameMarkBatch", "FrameMarkRegistry", "FrameMarkCore", "TestSupport"]),
     ]
 )

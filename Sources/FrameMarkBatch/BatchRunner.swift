@@ -49,8 +49,28 @@ public struct BatchResult: Sendable {
     /// The message the output carries (nil when none was issued: a file that could not be read).
     public var message: Message?
     public var seconds: Double
+    /// Of `seconds`: in the registry's calls, and hashing the input and output.
+    public var registrySeconds: Double
+    public var hashSeconds: Double
     /// Bytes of the input, for the progress estimate.
     public var inputBytes: Int64
+}
+
+/// Wall time spent in the steps of one file that are not marking.
+private struct StepClock {
+    var registry = 0.0, hashing = 0.0
+
+    mutating func registry<T>(_ body: () throws -> T) rethrows -> T {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { registry += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        return try body()
+    }
+
+    mutating func hash(_ path: String) throws -> String {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { hashing += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        return try FileDigest.sha256(of: path)
+    }
 }
 
 /// Marks the files of a batch, each under its own message from the registry.
@@ -93,13 +113,15 @@ public struct BatchRunner: Sendable {
     public func mark(_ item: BatchItem) -> BatchResult {
         let start = Date()
         let bytes = (try? FileManager.default.attributesOfItem(atPath: item.input)[.size] as? Int64) ?? 0
+        var clock = StepClock()
         func result(_ outcome: BatchResult.Outcome, _ message: Message?) -> BatchResult {
-            BatchResult(item: item, outcome: outcome, message: message, seconds: Date().timeIntervalSince(start), inputBytes: bytes)
+            BatchResult(item: item, outcome: outcome, message: message, seconds: Date().timeIntervalSince(start),
+                        registrySeconds: clock.registry, hashSeconds: clock.hashing, inputBytes: bytes)
         }
         var reserved: Asset?
         do {
             TemporaryFiles.removeStale(beside: item.output)
-            let existing = try registry.asset(outputPath: item.output)
+            let existing = try clock.registry { try registry.asset(outputPath: item.output) }
             if let existing {
                 guard existing.inputPath == item.input else {
                     throw BatchError("\(item.output) was issued message \(existing.message.hex) for another input, \(existing.inputPath)")
@@ -108,25 +130,102 @@ public struct BatchRunner: Sendable {
                     throw BatchError("\(item.output) was issued message \(existing.message.hex) before, not \(wanted.hex) as the list asks")
                 }
             }
-            let inputHash = try FileDigest.sha256(of: item.input)
+            let inputHash = try clock.hash(item.input)
             if let existing, existing.status == .done, existing.inputSHA256 == inputHash,
-               FileManager.default.fileExists(atPath: item.output), try FileDigest.sha256(of: item.output) == existing.outputSHA256 {
+               FileManager.default.fileExists(atPath: item.output), try clock.hash(item.output) == existing.outputSHA256 {
                 return result(.skipped, existing.message)
             }
-            let asset = try registry.reserve(AssetRequest(
+            let request = AssetRequest(
                 inputPath: item.input, inputSHA256: inputHash, outputPath: item.output, keyFingerprint: key.fingerprint,
                 strength: Double(settings.strength), settings: settings.json, toolVersion: toolVersion,
-                message: item.message, metadata: item.metadata))
+                message: item.message, metadata: item.metadata)
+            let asset = try clock.registry { try registry.reserve(request) }
             reserved = asset
-            if existing != nil { try registry.begin(asset.id, inputSHA256: inputHash) }
-            try FileManager.default.createDirectory(atPath: (item.output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            let frames = try embed(item, message: asset.message)
-            try registry.finish(asset.id, outputSHA256: try FileDigest.sha256(of: item.output))
+            if existing != nil { try clock.registry { try registry.begin(asset.id, inputSHA256: inputHash) } }
+            let frames = try markReserved(item, asset, &clock)
             return result(.marked(frames: frames), asset.message)
         } catch {
             let reason = "\(error)"
-            if let reserved { try? registry.fail(reserved.id, error: reason) }
+            if let reserved { try? clock.registry { try registry.fail(reserved.id, error: reason) } }
             return result(.failed(reason), reserved?.message)
+        }
+    }
+
+    /// The rest of a file's way once its row is pending: marked into place, hashed, finished.
+    private func markReserved(_ item: BatchItem, _ asset: Asset, _ clock: inout StepClock) throws -> Int {
+        try FileManager.default.createDirectory(atPath: (item.output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let frames = try embed(item, message: asset.message)
+        let outputHash = try clock.hash(item.output)
+        try clock.registry { try registry.finish(asset.id, outputSHA256: outputHash) }
+        return frames
+    }
+
+    /// Marks the files of a queue shared with other workers (`WorkQueueRegistry`, PostgreSQL):
+    /// enqueues `items` (rows already there are kept, failed ones retried), then claims pending
+    /// rows one at a time under `lease`, renewed while each file is marked, until none is left:
+    /// while others still hold leases it waits, so a file whose worker died is taken over once
+    /// its lease runs out. Returns what this worker did.
+    public func work(_ items: [BatchItem], queue: String, worker: String, lease: Duration, parallel: Int = 1,
+                     report: @escaping @Sendable (BatchResult) -> Void = { _ in }) throws -> [BatchResult] {
+        guard let shared = registry as? any WorkQueueRegistry else { throw BatchError("a shared queue needs a PostgreSQL registry") }
+        for item in items {
+            // The input is hashed when its row is claimed, not here by every worker.
+            _ = try shared.enqueue(AssetRequest(
+                inputPath: item.input, inputSHA256: "", outputPath: item.output, keyFingerprint: key.fingerprint,
+                strength: Double(settings.strength), settings: settings.json, toolVersion: toolVersion,
+                message: item.message, metadata: item.metadata), queue: queue)
+        }
+        let byOutput = Dictionary(items.map { ($0.output, $0) }, uniquingKeysWith: { a, _ in a })
+        let results = ResultSlots(count: 0)
+        let reporting = NSLock()
+        let failure = ResultBox()
+        DispatchQueue.concurrentPerform(iterations: max(1, parallel)) { slot in
+            let name = parallel > 1 ? "\(worker)/\(slot)" : worker
+            do {
+                while true {
+                    guard let asset = try shared.claim(queue: queue, worker: name, lease: lease) else {
+                        if try shared.pendingCount(queue: queue) == 0 { return }
+                        Thread.sleep(forTimeInterval: min(1, Double(lease.components.seconds) / 4 + 0.05))
+                        continue
+                    }
+                    let item = byOutput[asset.outputPath] ?? BatchItem(input: asset.inputPath, output: asset.outputPath,
+                                                                       relativeOutput: (asset.outputPath as NSString).lastPathComponent,
+                                                                       message: asset.message, metadata: asset.metadata, origin: asset.inputPath)
+                    let result = markClaimed(item, asset, shared: shared, worker: name, lease: lease)
+                    results.append(result)
+                    reporting.withLock { report(result) }
+                }
+            } catch {
+                failure.set(error)
+            }
+        }
+        if let error = failure.error { throw error }
+        return results.all
+    }
+
+    /// One claimed file, its lease renewed every third of it meanwhile.
+    private func markClaimed(_ item: BatchItem, _ asset: Asset, shared: any WorkQueueRegistry, worker: String, lease: Duration) -> BatchResult {
+        let start = Date()
+        var clock = StepClock()
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: item.input)[.size] as? Int64) ?? 0
+        let renewal = DispatchSource.makeTimerSource(queue: .global())
+        let period = max(0.2, Double(lease.components.seconds) / 3)
+        renewal.schedule(deadline: .now() + period, repeating: period)
+        renewal.setEventHandler { _ = try? shared.renew(asset.id, worker: worker, lease: lease) }
+        renewal.resume()
+        defer { renewal.cancel() }
+        func result(_ outcome: BatchResult.Outcome) -> BatchResult {
+            BatchResult(item: item, outcome: outcome, message: asset.message, seconds: Date().timeIntervalSince(start),
+                        registrySeconds: clock.registry, hashSeconds: clock.hashing, inputBytes: bytes)
+        }
+        do {
+            TemporaryFiles.removeStale(beside: item.output)
+            let inputHash = try clock.hash(item.input)
+            try clock.registry { try shared.begin(asset.id, inputSHA256: inputHash) }
+            return result(.marked(frames: try markReserved(item, asset, &clock)))
+        } catch {
+            try? clock.registry { try shared.fail(asset.id, error: "\(error)") }
+            return result(.failed("\(error)"))
         }
     }
 
@@ -167,5 +266,14 @@ private final class ResultSlots: @unchecked Sendable {
     private var slots: [BatchResult?]
     init(count: Int) { slots = Array(repeating: nil, count: count) }
     func set(_ i: Int, _ r: BatchResult) { lock.withLock { slots[i] = r } }
+    func append(_ r: BatchResult) { lock.withLock { slots.append(r) } }
     var all: [BatchResult] { lock.withLock { slots.compactMap { $0 } } }
+}
+
+/// The first error any worker thread met.
+private final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var first: (any Error)?
+    func set(_ e: any Error) { lock.withLock { if first == nil { first = e } } }
+    var error: (any Error)? { lock.withLock { first } }
 }

@@ -123,16 +123,6 @@ public enum GlobalMotionEstimator {
     static let tolerance = (coarse: 0.05, fine: 0.003)
     /// A level smaller than this on either axis says too little to fit three parameters to.
     static let smallest = 8
-    /// On the fine level each pixel's pull on the fit is capped (Huber's weight) past this
-    /// residual, in luma levels: a well-fitted pan leaves about one level, so nearly all of the
-    /// picture keeps full weight, while the edges of something that does not move with it (a box
-    /// painted over a pan, a caption, a logo) differ by tens of levels and would otherwise drag
-    /// the fit towards standing still. On the 720p pan with a flat box over 12% of the picture
-    /// for 2 s, the plain least-squares fit carried the detector's grid off the embedder's within
-    /// each second (frame log10 p −7 to −45 against −60 to −100 unedited) and the box found was
-    /// twice the painted one (IoU 0.38); capped at 4, 8 or 12 levels, IoU 0.72. At 18 and 30
-    /// the box grew again; 8 is the middle of the range that works (docs/forensics.md).
-    static let huberLevels: Float = 8
 
     /// The motion from `previous` to `current` (same frame size), starting at `initial`, and the RMS
     /// residual (luma levels, on the fine level's block means) of the last fit: small for a true
@@ -178,7 +168,7 @@ public enum GlobalMotionEstimator {
                 }
                 var m = initial
                 for _ in 0..<iterations {
-                    let e = equations(p, q, width: a.width, height: a.height, at: m, huber: robust ? huberLevels : .infinity)
+                    let e = equations(p, q, width: a.width, height: a.height, at: m)
                     guard let d = e.solve() else { return finish(m, e.rms) }
                     let next = GlobalMotion(scale: m.scale + d.0, dx: m.dx + d.1, dy: m.dy + d.2)
                     // A step out of any plausible zoom is a fit that has lost the picture.
@@ -223,7 +213,7 @@ public enum GlobalMotionEstimator {
     /// that way had its median frame log10 p 3.5% weaker: the grid follows the embedder's less
     /// closely.)
     static func equations(_ prev: UnsafeBufferPointer<Float>, _ cur: UnsafeBufferPointer<Float>,
-                          width w: Int, height h: Int, at m: GlobalMotion, huber limit: Float = .infinity) -> Equations {
+                          width w: Int, height h: Int, at m: GlobalMotion) -> Equations {
         var e = Equations()
         let s = m.scale, cx = Double(w - 1) / 2, cy = Double(h - 1) / 2
         guard let (rows, columns) = overlap(width: w, height: h, at: m) else { return e }
@@ -247,12 +237,9 @@ public enum GlobalMotionEstimator {
                 let gx = (prev[row + x + 1] - prev[row + x - 1]) * 0.5
                 let gy = (prev[row + x + w] - prev[row + x - w]) * 0.5
                 let j0 = gx * X + gy * Y
-                let ar = abs(r)
-                let wt: Float = ar <= limit ? 1 : limit / ar
-                let wj0 = wt * j0, wgx = wt * gx
-                a00 += wj0 * j0; a01 += wj0 * gx; a02 += wj0 * gy
-                a11 += wgx * gx; a12 += wgx * gy; a22 += wt * gy * gy
-                b0 += wj0 * r; b1 += wgx * r; b2 += wt * gy * r
+                a00 += j0 * j0; a01 += j0 * gx; a02 += j0 * gy
+                a11 += gx * gx; a12 += gx * gy; a22 += gy * gy
+                b0 += j0 * r; b1 += gx * r; b2 += gy * r
                 squares += r * r
             }
             e.a00 += Double(a00); e.a01 += Double(a01); e.a02 += Double(a02)

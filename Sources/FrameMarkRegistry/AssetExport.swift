@@ -40,7 +40,7 @@ public enum AssetExport {
 
     /// An asset as a JSON object: settings and metadata as the objects they hold.
     public static func object(_ a: Asset) -> [String: Any] {
-        var o: [String: Any] = fields(a).mapValues { $0 ?? NSNull() }
+        var o: [String: Any] = fields(a).mapValues { $0.map { $0 as Any } ?? NSNull() }
         o["id"] = a.id
         o["strength"] = a.strength
         for key in ["settings", "metadata"] {

@@ -60,12 +60,15 @@ public enum RegistryError: Error, CustomStringConvertible {
     case outputReserved(String, message: Message)
     /// The registry's database could not be opened or set up.
     case cannotOpen(String, reason: String)
+    /// A query failed (the server went away, say).
+    case query(String, reason: String)
 
     public var description: String {
         switch self {
         case .messageTaken(let m, let path): "message \(m.hex) was already issued (for \(path)): messages are never issued twice"
         case .outputReserved(let path, let m): "\(path) was already reserved with message \(m.hex)"
         case .cannotOpen(let path, let reason): "\(path): cannot open the registry (\(reason))"
+        case .query(let path, let reason): "\(path): the registry failed (\(reason))"
         }
     }
 }

@@ -8,9 +8,8 @@ struct AssetLookup {
     let path: String
 
     init(path: String) throws {
-        guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such registry") }
-        registry = try SQLiteAssetRegistry(path: path)
-        self.path = path
+        registry = try RegistryAddress.open(path)
+        self.path = RegistryAddress.isPostgres(path) ? "the PostgreSQL registry" : path
     }
 
     func asset(for message: Message?) throws -> Asset? {

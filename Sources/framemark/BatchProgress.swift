@@ -2,7 +2,7 @@ import Foundation
 import FrameMarkBatch
 
 /// A batch's progress on stderr: one redrawn line on a terminal (files done of all, frames per
-/// second, time left by bytes still to read, failures so far), one line per file otherwise.
+/// second, time left by the bytes still to mark, failures so far), one line per file otherwise.
 final class BatchProgress: @unchecked Sendable {
     private let total: Int
     private let totalBytes: Int64
@@ -10,7 +10,8 @@ final class BatchProgress: @unchecked Sendable {
     private let lines: Bool
     private let start = Date()
     private var done = 0, failed = 0, frames = 0
-    private var bytesDone: Int64 = 0
+    /// Bytes of every file ended, and of those marked (the ones that took time: the rate).
+    private var bytesDone: Int64 = 0, bytesMarked: Int64 = 0
 
     init(total: Int, totalBytes: Int64, live: Bool, lines: Bool) {
         self.total = total
@@ -24,7 +25,7 @@ final class BatchProgress: @unchecked Sendable {
         done += 1
         bytesDone += result.inputBytes
         switch result.outcome {
-        case .marked(let n): frames += n
+        case .marked(let n): frames += n; bytesMarked += result.inputBytes
         case .skipped: break
         case .failed: failed += 1
         }
@@ -49,8 +50,9 @@ final class BatchProgress: @unchecked Sendable {
         let width = 24, filled = total > 0 ? done * width / total : width
         var text = "\rbatch [" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] \(done)/\(total) files"
         if elapsed > 0 { text += String(format: "  %.1f fps", Double(frames) / elapsed) }
-        if bytesDone > 0 && done < total {
-            let left = elapsed * Double(max(0, totalBytes - bytesDone)) / Double(bytesDone)
+        // Skipped and failed files end at once: the time left is the bytes left at the rate marked ones went.
+        if bytesMarked > 0 && done < total {
+            let left = elapsed * Double(max(0, totalBytes - bytesDone)) / Double(bytesMarked)
             text += String(format: "  ETA %d:%02d", Int(left) / 60, Int(left) % 60)
         }
         if failed > 0 { text += "  \(failed) failed" }
@@ -77,6 +79,9 @@ struct BatchSummary {
 
     var json: [String: Any?] {
         ["files": results.count, "marked": marked, "skipped": skipped, "failed": failed, "seconds": rounded(seconds, 3), "registry": registry,
+         // Summed over files (several run at once with --parallel): the bookkeeping's share.
+         "registry_seconds": rounded(results.reduce(0) { $0 + $1.registrySeconds }, 4),
+         "hash_seconds": rounded(results.reduce(0) { $0 + $1.hashSeconds }, 4),
          "results": results.map { r -> [String: Any] in
              var o: [String: Any] = ["input": r.item.input, "output": r.item.output, "message": r.message?.hex ?? NSNull(),
                                      "seconds": rounded(r.seconds, 3)]

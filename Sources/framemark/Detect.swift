@@ -25,7 +25,7 @@ struct Detect: ParsableCommand {
     @Option(help: "Also write a self-contained HTML page: timeline, segments, flagged frames with their tamper maps.")
     var report: String?
 
-    @Option(help: "An asset registry (the SQLite file `batch` wrote): the asset the message was issued for is added to the output and the report.")
+    @Option(help: "An asset registry (the SQLite file batch wrote, or a postgres:// address): the asset the message was issued for is added to the output and the report.")
     var registry: String?
 
     func run() throws {

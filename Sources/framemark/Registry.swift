@@ -11,36 +11,52 @@ struct Registry: ParsableCommand {
 
     /// Where the registry is: `--registry` or `FRAMEMARK_REGISTRY`.
     struct Location: ParsableArguments {
-        @Option(help: "The registry's SQLite file (default: the FRAMEMARK_REGISTRY environment variable).")
+        @Option(help: "The registry: an SQLite file or a postgres:// address (default: the FRAMEMARK_REGISTRY environment variable).")
         var registry: String?
 
         func open() throws -> any AssetRegistry {
-            guard let path = registry ?? ProcessInfo.processInfo.environment["FRAMEMARK_REGISTRY"], !path.isEmpty else {
+            guard let address = registry ?? ProcessInfo.processInfo.environment["FRAMEMARK_REGISTRY"], !address.isEmpty else {
                 throw CLIError("no registry: give --registry FILE or set FRAMEMARK_REGISTRY")
             }
-            guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such registry") }
-            return try SQLiteAssetRegistry(path: path)
+            return try RegistryAddress.open(address)
         }
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The asset a message was issued for.")
+        static let configuration = CommandConfiguration(abstract: "The assets messages were issued for.")
 
-        @Argument(help: "The message, 16 hex digits (as detect prints it).")
-        var message: String
+        @Argument(help: "One or more messages, 16 hex digits each (as detect prints them).")
+        var messages: [String]
 
         @OptionGroup var location: Location
 
-        @Flag(help: "Print the asset as one JSON object.")
+        @Flag(help: "Print each asset as a JSON object (one per line with several messages).")
         var json = false
 
-        func validate() throws { _ = try Message(hex: message) }
+        func validate() throws {
+            guard !messages.isEmpty else { throw ValidationError("give a message") }
+            for m in messages { _ = try Message(hex: m) }
+        }
 
         func run() throws {
             try reportingFailures {
-                let m = try Message(hex: message)
-                guard let asset = try location.open().asset(message: m) else { throw CLIError("message \(m.hex) is not in the registry") }
-                if json { try printJSON(AssetExport.object(asset)) } else { print(Self.describe(asset)) }
+                let registry = try location.open()
+                var missing: [String] = []
+                for (i, text) in messages.enumerated() {
+                    let m = try Message(hex: text)
+                    guard let asset = try registry.asset(message: m) else { missing.append(m.hex); continue }
+                    if json {
+                        if messages.count == 1 { try printJSON(AssetExport.object(asset)) } else {
+                            print(String(decoding: try JSONSerialization.data(withJSONObject: AssetExport.object(asset), options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+                        }
+                    } else {
+                        if i > 0 { print("") }
+                        print(Self.describe(asset))
+                    }
+                }
+                if !missing.isEmpty {
+                    throw CLIError(missing.count == 1 ? "message \(missing[0]) is not in the registry" : "\(missing.count) messages are not in the registry: \(missing.joined(separator: ", "))")
+                }
             }
         }
 
