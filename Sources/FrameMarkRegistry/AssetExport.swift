@@ -18,10 +18,9 @@ public enum AssetExport {
         }
         if format == .csv { buffer += columns.joined(separator: ",") + "\n" }
         try registry.forEachAsset(status: status) { asset in
-            let values = fields(asset)
             switch format {
-            case .csv: buffer += columns.map { csvField(values[$0] ?? nil) }.joined(separator: ",") + "\n"
-            case .jsonl: buffer += try jsonLine(asset, values) + "\n"
+            case .csv: buffer += csvLine(asset)
+            case .jsonl: buffer += jsonLine(asset)
             }
             count += 1
             try flush(false)
@@ -49,19 +48,75 @@ public enum AssetExport {
         return o
     }
 
-    static func jsonLine(_ a: Asset, _ values: [String: String?]) throws -> String {
-        let data = try JSONSerialization.data(withJSONObject: object(a), options: [.sortedKeys, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self)
+    /// The columns in order, as text (nil: no value).
+    static func values(_ a: Asset) -> [String?] {
+        [String(a.id), a.message.hex, a.status.rawValue, a.inputPath, a.inputSHA256, a.outputPath, a.outputSHA256, a.keyFingerprint,
+         String(a.strength), a.settings, a.toolVersion, timestamp(a.startedAt), a.finishedAt.map(timestamp), a.error, a.metadata]
+    }
+
+    static func csvLine(_ a: Asset) -> String {
+        values(a).map(csvField).joined(separator: ",") + "\n"
+    }
+
+    /// One JSON Lines row, written directly (keys sorted, as `object` would give): settings and
+    /// metadata are JSON objects already and go in as they are. JSONSerialization per row made
+    /// exporting 100,000 rows take 20 s.
+    static func jsonLine(_ a: Asset) -> String {
+        let v = values(a)
+        var line = "{"
+        for (n, (k, name)) in jsonOrder.enumerated() {
+            if n > 0 { line += "," }
+            line += "\"\(name)\":"
+            switch name {
+            case "id", "strength": line += v[k]!
+            case "settings", "metadata": line += v[k].map { $0.isEmpty ? "{}" : $0 } ?? "null"
+            default: line += v[k].map(jsonString) ?? "null"
+            }
+        }
+        return line + "}\n"
+    }
+
+    /// The columns by name (JSON keys sorted), with their places in `values`.
+    static let jsonOrder = columns.enumerated().map { ($0.offset, $0.element) }.sorted { $0.1 < $1.1 }
+
+    /// A JSON string literal.
+    static func jsonString(_ s: String) -> String {
+        guard s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return "\"" + s + "\"" }
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
     }
 
     static func csvField(_ value: String?) -> String {
         guard let value else { return "" }
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        guard value.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }) else { return value }
+        var out = "\""
+        for u in value.unicodeScalars {
+            if u == "\"" { out += "\"\"" } else { out.unicodeScalars.append(u) }
+        }
+        return out + "\""
     }
 
-    /// UTC, ISO 8601 with milliseconds: "2026-12-08T01:19:57.123Z".
-    static func timestamp(_ date: Date) -> String { timestampStyle.format(date) }
-
-    private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    /// UTC, ISO 8601 with milliseconds: "2026-12-08T01:19:57.123Z". Through gmtime_r: a
+    /// Foundation date style per row was most of an export's time.
+    static func timestamp(_ date: Date) -> String {
+        let t = date.timeIntervalSince1970
+        var seconds = time_t(t.rounded(.down))
+        let millis = min(999, Int(((t - Double(seconds)) * 1000).rounded(.down)))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
+    }
 }

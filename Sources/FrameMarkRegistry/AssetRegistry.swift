@@ -113,7 +113,7 @@ public final class SQLiteAssetRegistry: AssetRegistry {
 
     public func reserve(_ request: AssetRequest) throws -> Asset {
         try database.write { db in
-            if let row = try Row.fetchOne(db, sql: "SELECT * FROM asset WHERE output_path = ?", arguments: [request.outputPath]) {
+            if let row = try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM asset WHERE output_path = ?", arguments: [request.outputPath]) {
                 let existing = try Self.asset(row)
                 if let wanted = request.message, wanted != existing.message {
                     throw RegistryError.outputReserved(request.outputPath, message: existing.message)
@@ -134,14 +134,14 @@ public final class SQLiteAssetRegistry: AssetRegistry {
                     """, arguments: [message.hex, request.inputPath, request.inputSHA256, request.outputPath, request.keyFingerprint,
                                      request.strength, request.settings, request.toolVersion, Date(), request.metadata])
                 let id = db.lastInsertedRowID
-                return try Self.asset(try Row.fetchOne(db, sql: "SELECT * FROM asset WHERE id = ?", arguments: [id])!)
+                return try Self.asset(try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM asset WHERE id = ?", arguments: [id])!)
             }
         }
     }
 
     public func asset(outputPath: String) throws -> Asset? {
         try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM asset WHERE output_path = ?", arguments: [outputPath]).map(Self.asset)
+            try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM asset WHERE output_path = ?", arguments: [outputPath]).map(Self.asset)
         }
     }
 
@@ -169,30 +169,34 @@ public final class SQLiteAssetRegistry: AssetRegistry {
 
     public func asset(message: Message) throws -> Asset? {
         try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM asset WHERE message = ?", arguments: [message.hex]).map(Self.asset)
+            try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM asset WHERE message = ?", arguments: [message.hex]).map(Self.asset)
         }
     }
 
     public func assets() throws -> [Asset] {
-        try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM asset ORDER BY id").map(Self.asset) }
+        try database.read { db in try Row.fetchAll(db, sql: "SELECT \(Self.columns) FROM asset ORDER BY id").map(Self.asset) }
     }
 
     public func forEachAsset(status: Asset.Status?, _ body: (Asset) throws -> Void) throws {
         try database.read { db in
             let rows = if let status {
-                try Row.fetchCursor(db, sql: "SELECT * FROM asset WHERE status = ? ORDER BY id", arguments: [status.rawValue])
+                try Row.fetchCursor(db, sql: "SELECT \(Self.columns) FROM asset WHERE status = ? ORDER BY id", arguments: [status.rawValue])
             } else {
-                try Row.fetchCursor(db, sql: "SELECT * FROM asset ORDER BY id")
+                try Row.fetchCursor(db, sql: "SELECT \(Self.columns) FROM asset ORDER BY id")
             }
             while let row = try rows.next() { try body(try Self.asset(row)) }
         }
     }
 
+    static let columns = "id, message, input_path, input_sha256, output_path, output_sha256, key_fingerprint, strength, settings, tool_version, started_at, finished_at, status, error, metadata"
+
+    /// A row of `columns`, read by position (by name, each lookup compares names without case:
+    /// most of an export's time).
     private static func asset(_ row: Row) throws -> Asset {
-        Asset(id: row["id"], message: try Message(hex: row["message"]), inputPath: row["input_path"], inputSHA256: row["input_sha256"],
-              outputPath: row["output_path"], outputSHA256: row["output_sha256"], keyFingerprint: row["key_fingerprint"],
-              strength: row["strength"], settings: row["settings"], toolVersion: row["tool_version"], startedAt: row["started_at"],
-              finishedAt: row["finished_at"], status: Asset.Status(rawValue: row["status"]) ?? .failed, error: row["error"],
-              metadata: row["metadata"])
+        Asset(id: row[0], message: try Message(hex: row[1]), inputPath: row[2], inputSHA256: row[3],
+              outputPath: row[4], outputSHA256: row[5], keyFingerprint: row[6],
+              strength: row[7], settings: row[8], toolVersion: row[9], startedAt: row[10],
+              finishedAt: row[11], status: Asset.Status(rawValue: row[12]) ?? .failed, error: row[13],
+              metadata: row[14])
     }
 }

@@ -17,12 +17,13 @@ public final class PostgresAssetRegistry: WorkQueueRegistry, @unchecked Sendable
     /// `require`; otherwise TLS when the server offers it) and creates the table when absent.
     public init(url: String) throws {
         let configuration = try Self.configuration(url)
+        try Self.reachable(host: configuration.host ?? "localhost", port: configuration.port ?? 5432, url: url)
         client = PostgresClient(configuration: configuration, backgroundLogger: Self.quiet)
         let client = self.client
         runner = Task { await client.run() }
         location = Self.redacted(url)
         do {
-            try blocking { [client] in
+            try blocking(timeout: .seconds(15)) { [client] in
                 try await client.withTransaction(logger: Self.quiet) { db in
                     // Two workers starting together must not both create the table.
                     try await db.query("SELECT pg_advisory_xact_lock(72430001)", logger: Self.quiet)
@@ -30,6 +31,9 @@ public final class PostgresAssetRegistry: WorkQueueRegistry, @unchecked Sendable
                     try await db.query("CREATE INDEX IF NOT EXISTS asset_queue ON asset (queue, id) WHERE status = 'pending'", logger: Self.quiet)
                 }
             }
+        } catch RegistryError.query(_, let reason) {
+            runner.cancel()
+            throw RegistryError.cannotOpen(location, reason: reason)
         } catch {
             runner.cancel()
             throw RegistryError.cannotOpen(location, reason: Self.reason(error))
@@ -205,17 +209,13 @@ public final class PostgresAssetRegistry: WorkQueueRegistry, @unchecked Sendable
     private func assets(_ query: PostgresQuery) throws -> [Asset] {
         try blocking { [client] in
             var out: [Asset] = []
-            for try await row in try await client.query(query, logger: Self.quiet) {
-                let r = row.makeRandomAccess()
-                out.append(Asset(
-                    id: try r["id"].decode(Int64.self), message: try Message(hex: try r["message"].decode(String.self)),
-                    inputPath: try r["input_path"].decode(String.self), inputSHA256: try r["input_sha256"].decode(String.self),
-                    outputPath: try r["output_path"].decode(String.self), outputSHA256: try r["output_sha256"].decode(String?.self),
-                    keyFingerprint: try r["key_fingerprint"].decode(String.self), strength: try r["strength"].decode(Double.self),
-                    settings: try r["settings"].decode(String.self), toolVersion: try r["tool_version"].decode(String.self),
-                    startedAt: try r["started_at"].decode(Date.self), finishedAt: try r["finished_at"].decode(Date?.self),
-                    status: Asset.Status(rawValue: try r["status"].decode(String.self)) ?? .failed,
-                    error: try r["error"].decode(String?.self), metadata: try r["metadata"].decode(String.self)))
+            // By position (`columns`' order): by name, each value is a search of the row's columns.
+            let rows = try await client.query(query, logger: Self.quiet)
+            for try await r in rows.decode((Int64, String, String, String, String, String?, String, Double, String, String, Date, Date?,
+                                            String, String?, String).self) {
+                out.append(Asset(id: r.0, message: try Message(hex: r.1), inputPath: r.2, inputSHA256: r.3, outputPath: r.4, outputSHA256: r.5,
+                                 keyFingerprint: r.6, strength: r.7, settings: r.8, toolVersion: r.9, startedAt: r.10, finishedAt: r.11,
+                                 status: Asset.Status(rawValue: r.12) ?? .failed, error: r.13, metadata: r.14))
             }
             return out
         }
@@ -227,16 +227,52 @@ public final class PostgresAssetRegistry: WorkQueueRegistry, @unchecked Sendable
         return b
     }
 
-    /// Runs `body` as a task and waits for it on this (non-concurrency-pool) thread.
-    private func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    /// Runs `body` as a task and waits for it on this (non-concurrency-pool) thread; past
+    /// `timeout` the task is cancelled and the call fails (a server that never answers: the
+    /// pool would otherwise keep retrying its connection).
+    private func blocking<T: Sendable>(timeout: Duration? = nil, _ body: @escaping @Sendable () async throws -> T) throws -> T {
         let box = ResultBox<T>()
         let done = DispatchSemaphore(value: 0)
-        Task {
+        let task = Task {
             do { box.result = .success(try await body()) } catch { box.result = .failure(error) }
             done.signal()
         }
-        done.wait()
+        if let timeout {
+            let seconds = Double(timeout.components.seconds)
+            if done.wait(timeout: .now() + seconds) == .timedOut {
+                task.cancel()
+                done.wait()
+                if case .failure = box.result {} else { return try box.result!.get() }
+                throw RegistryError.query(location, reason: "no answer from the server in \(Int(seconds)) s")
+            }
+        } else {
+            done.wait()
+        }
         do { return try box.result!.get() } catch { throw RegistryError.query(location, reason: Self.reason(error)) }
+    }
+
+    /// Fails at once, with the system's reason, when nothing listens at the address: the
+    /// connection pool would otherwise retry until the time-out.
+    static func reachable(host: String, port: Int, url: String) throws {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else {
+            throw RegistryError.cannotOpen(redacted(url), reason: "cannot resolve \(host)")
+        }
+        defer { freeaddrinfo(list) }
+        var reason = "cannot connect to \(host):\(port)"
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        while let e = entry {
+            let fd = socket(e.pointee.ai_family, e.pointee.ai_socktype, e.pointee.ai_protocol)
+            if fd >= 0 {
+                defer { close(fd) }
+                if connect(fd, e.pointee.ai_addr, e.pointee.ai_addrlen) == 0 { return }
+                reason = "cannot connect to \(host):\(port): \(String(cString: strerror(errno)))"
+            }
+            entry = e.pointee.ai_next
+        }
+        throw RegistryError.cannotOpen(redacted(url), reason: reason)
     }
 
     static func milliseconds(_ d: Duration) -> Int64 {
