@@ -12,12 +12,16 @@ let package = Package(
         .library(name: "FrameMarkForensics", targets: ["FrameMarkForensics"]),
         .library(name: "FrameMarkRegistry", targets: ["FrameMarkRegistry"]),
         .library(name: "FrameMarkBatch", targets: ["FrameMarkBatch"]),
+        .library(name: "FrameMarkService", targets: ["FrameMarkService"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // FFmpeg's C libraries through pkg-config, plus a header of tiny inline shims for macros.
@@ -41,10 +45,17 @@ let package = Package(
         // Many files marked under messages from the registry: inputs, outputs, resume, shards.
         .target(name: "FrameMarkBatch", dependencies: ["FrameMarkPipeline", "FrameMarkMedia", "FrameMarkCore", "FrameMarkRegistry",
                                                        .product(name: "Crypto", package: "swift-crypto")]),
+        // The detection API and its page (Hummingbird): jobs, tokens, limits, metrics.
+        .target(name: "FrameMarkService", dependencies: ["FrameMarkPipeline", "FrameMarkMedia", "FrameMarkCore", "FrameMarkRegistry",
+                                                         .product(name: "Hummingbird", package: "hummingbird"),
+                                                         .product(name: "Logging", package: "swift-log"),
+                                                         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                                         .product(name: "GRDB", package: "GRDB.swift"),
+                                                         .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "framemark",
             dependencies: [
-                "FrameMarkPipeline", "FrameMarkMedia", "FrameMarkCore", "FrameMarkForensics", "FrameMarkBatch", "FrameMarkRegistry",
+                "FrameMarkPipeline", "FrameMarkMedia", "FrameMarkCore", "FrameMarkForensics", "FrameMarkBatch", "FrameMarkRegistry", "FrameMarkService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -55,6 +66,8 @@ let package = Package(
         .testTarget(name: "FrameMarkPipelineTests", dependencies: ["FrameMarkPipeline", "FrameMarkMedia", "FrameMarkCore", "FrameMarkForensics", "TestSupport"]),
         .testTarget(name: "FrameMarkCLITests", dependencies: ["framemark", "TestSupport"]),
         .testTarget(name: "FrameMarkRegistryTests", dependencies: ["FrameMarkRegistry", "FrameMarkCore", "TestSupport"]),
+        .testTarget(name: "FrameMarkServiceTests", dependencies: ["FrameMarkService", "FrameMarkCore", "TestSupport", "framemark",
+                                                                 .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "FrameMarkBatchTests", dependencies: ["FrameMarkBatch", "FrameMarkRegistry", "FrameMarkCore", "TestSupport"]),
     ]
 )

@@ -119,6 +119,8 @@ public struct DetectionReport: Sendable {
 public struct WatermarkDetection {
     public var jobs: Int
     public var quiet: Bool
+    /// Called as frames are read: frames read so far, and the count expected (nil when unknown).
+    public var onProgress: (@Sendable (Int, Int?) -> Void)?
 
     public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, quiet: Bool = false) {
         self.jobs = max(1, jobs)
@@ -379,6 +381,7 @@ public struct WatermarkDetection {
                 geometries.append(r.geometry)
             }
             progress.update(steps.count)
+            onProgress?(steps.count, video.expectedFrames)
         }
         while let item = try reader.next() {
             if case .frame(let frame) = item { take(try pool.submit(frame)) }

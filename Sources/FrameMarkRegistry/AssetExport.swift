@@ -37,6 +37,13 @@ public enum AssetExport {
          "started_at": timestamp(a.startedAt), "finished_at": a.finishedAt.map(timestamp), "error": a.error, "metadata": a.metadata]
     }
 
+    /// The fields a report shows, labelled by their columns.
+    public static func facts(_ asset: Asset) -> [(label: String, value: String)] {
+        let f = fields(asset)
+        return ["output_path", "status", "input_path", "input_sha256", "output_sha256", "key_fingerprint", "tool_version", "finished_at", "metadata"]
+            .compactMap { k in f[k].flatMap { $0 }.map { (k, $0) } }
+    }
+
     /// An asset as a JSON object: settings and metadata as the objects they hold.
     public static func object(_ a: Asset) -> [String: Any] {
         var o: [String: Any] = fields(a).mapValues { $0.map { $0 as Any } ?? NSNull() }

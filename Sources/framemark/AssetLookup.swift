@@ -24,11 +24,4 @@ struct AssetLookup {
         guard let asset else { return "not in the registry \(path)" }
         return "\(asset.outputPath) (\(asset.status.rawValue), from \(asset.inputPath))" + (asset.metadata == "{}" ? "" : " \(asset.metadata)")
     }
-
-    static func facts(_ asset: Asset?) -> [(label: String, value: String)] {
-        guard let asset else { return [] }
-        let fields = AssetExport.fields(asset)
-        return ["output_path", "status", "input_path", "input_sha256", "output_sha256", "key_fingerprint", "tool_version", "finished_at", "metadata"]
-            .compactMap { k in fields[k].flatMap { $0 }.map { (k, $0) } }
-    }
 }

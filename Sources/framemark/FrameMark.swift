@@ -4,12 +4,12 @@ import FrameMarkCore
 import FrameMarkMedia
 
 @main
-struct FrameMark: ParsableCommand {
+struct FrameMark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "framemark",
         abstract: "Invisible, keyed watermarks for video: embed, detect, test survival.",
         version: "\(FrameMarkVersion.string) (\(LibraryVersions.ffmpeg))",
-        subcommands: [Embed.self, Batch.self, Detect.self, Survive.self, Registry.self, Transcode.self, Probe.self]
+        subcommands: [Embed.self, Batch.self, Detect.self, Survive.self, Serve.self, Token.self, Registry.self, Transcode.self, Probe.self]
     )
 }
 

@@ -12,6 +12,7 @@ final class ModuleLayoutTests: XCTestCase {
         "FrameMarkPipeline": ["CFFmpeg"],
         "FrameMarkRegistry": ["CFFmpeg", "FrameMarkMedia", "FrameMarkPipeline"],
         "FrameMarkBatch": ["CFFmpeg"],
+        "FrameMarkService": ["CFFmpeg"],
         "framemark": ["CFFmpeg"],
     ]
 
