@@ -66,8 +66,6 @@ let package = Package(
         .testTarget(name: "FrameMarkPipelineTests", dependencies: ["FrameMarkPipeline", "FrameMarkMedia", "FrameMarkCore", "FrameMarkForensics", "TestSupport"]),
         .testTarget(name: "FrameMarkCLITests", dependencies: ["framemark", "TestSupport"]),
         .testTarget(name: "FrameMarkRegistryTests", dependencies: ["FrameMarkRegistry", "FrameMarkCore", "TestSupport"]),
-        .testTarget(name: "FrameMarkServiceTests", dependencies: ["FrameMarkService", "FrameMarkCore", "TestSupport", "framemark",
-                                                                 .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "FrameMarkBatchTests", dependencies: ["FrameMarkBatch", "FrameMarkRegistry", "FrameMarkCore", "TestSupport"]),
     ]
 )
