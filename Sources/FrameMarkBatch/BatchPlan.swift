@@ -94,8 +94,6 @@ public struct BatchPlan: Sendable {
         items.filter { Int(Self.fnv1a($0.relativeOutput) % UInt64(count)) == index }
     }
 
-    public static func isImage(path: String) -> Bool { imageExtensions.contains((path as NSString).pathExtension.lowercased()) }
-
     static func outputName(_ inputName: String, pattern: String) -> String {
         let ext = (inputName as NSString).pathExtension.lowercased()
         let stem = ext.isEmpty ? inputName : (inputName as NSString).deletingPathExtension

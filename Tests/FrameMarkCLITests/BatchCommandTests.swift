@@ -109,13 +109,7 @@ final class BatchCommandTests: XCTestCase {
         var kills = 0, attempts = 0, midWrite = 0
         while kills < 20 && attempts < 80 {
             attempts += 1
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: framemark)
-            process.arguments = arguments
-            process.environment = environment
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try startCommand(framemark, arguments, environment: environment)
             usleep(useconds_t(50_000 + Int(random.unit() * 450_000)))
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)

@@ -25,18 +25,8 @@ final class BatchWorkerTests: XCTestCase {
         environment["FRAMEMARK_KEY"] = "batch-worker-key"
         let arguments = ["batch", clips.path("in"), "-o", clips.path("out"), "--registry", url, "--worker", "--lease", "2",
                          "--preset", "veryfast", "--jobs", "1", "--parallel", "1", "--quiet"]
-        func start() throws -> Process {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: framemark)
-            p.arguments = arguments
-            p.environment = environment
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            return p
-        }
-        let doomed = try start()
-        let survivor = try start()
+        let doomed = try startCommand(framemark, arguments, environment: environment)
+        let survivor = try startCommand(framemark, arguments, environment: environment)
         // Kill the first worker while it is writing a file (its temporary file names its pid).
         let mark = ".framemark-\(doomed.processIdentifier)-"
         let deadline = Date().addingTimeInterval(60)
